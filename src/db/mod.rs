@@ -1,0 +1,266 @@
+//! The database: one connection type over SQLite and PostgreSQL.
+//!
+//! * [`DbConn`] is a diesel `MultiConnection`: queries written once run on both backends. Where
+//!   a query must differ, a repo function matches on the variant (see [`per_backend!`]), and
+//!   nowhere else.
+//! * [`Db`] owns the r2d2 pool and runs closures on actix's blocking pool: [`Db::run`] for reads
+//!   and single statements, [`Db::tx`] for a transaction. On SQLite a transaction starts with
+//!   `BEGIN IMMEDIATE`, so a read that turns into a write cannot fail with SQLITE_BUSY halfway.
+//! * Migrations are embedded from `migrations/sqlite` and `migrations/postgres` (same names).
+
+pub mod repo;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, R2D2Connection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseTarget;
+use crate::error::ApiError;
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same expression against whichever backend `conn` is, with `$c` bound to the
+/// concrete connection. For the few queries the multi-backend cannot express (upserts,
+/// `FOR UPDATE SKIP LOCKED`, ...): the body is compiled once per backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Per-connection SQLite settings. WAL lets readers run beside the one writer; NORMAL sync is
+/// durable across process crashes in WAL mode (a power cut may lose the last transactions);
+/// the busy timeout makes a writer wait for the lock instead of failing at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+                              PRAGMA journal_mode = WAL; \
+                              PRAGMA synchronous = NORMAL; \
+                              PRAGMA foreign_keys = ON;";
+
+/// Opens connections of the backend the URL names. (diesel's own `MultiConnection::establish`
+/// tries each backend and hides the real error, e.g. a wrong password, behind
+/// "Invalid connection url for multiconnection".)
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: DatabaseTarget,
+}
+
+impl Manager {
+    pub fn new(target: DatabaseTarget) -> Self {
+        Manager { target }
+    }
+
+    pub fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.target {
+            DatabaseTarget::Postgres(url) => PgConnection::establish(url.expose())
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseTarget::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn =
+                    SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        Manager::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+
+/// Which backend a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pool plus the way every handler reaches the database.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects once (so that the operator sees the real error), runs pending migrations,
+    /// then builds the pool.
+    pub fn connect_and_migrate(
+        target: &DatabaseTarget,
+        pool_size: u32,
+        timeout: Duration,
+    ) -> anyhow::Result<Db> {
+        let manager = Manager::new(target.clone());
+        let mut conn = connect(target)?;
+        run_migrations(&mut conn)?;
+        drop(conn);
+        let backend = match target {
+            DatabaseTarget::Sqlite(_) => Backend::Sqlite,
+            DatabaseTarget::Postgres(_) => Backend::Postgres,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .test_on_check_out(true)
+            .error_handler(Box::new(LogPoolErrors))
+            .build(manager)?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(ApiError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` inside one transaction: committed if it returns `Ok`, rolled back otherwise.
+    pub async fn tx<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| transaction(conn, f)).await
+    }
+
+    /// Checks that the database answers within `timeout`, for `/readyz`.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), ApiError> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get_timeout(timeout).map_err(ApiError::from)?;
+            conn.batch_execute("SELECT 1").map_err(ApiError::from)
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// A connection for command-line tools, outside any request.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+        self.pool.get().map_err(ApiError::from)
+    }
+}
+
+/// One connection outside the pool (start-up, command-line tools), with the real error.
+pub fn connect(target: &DatabaseTarget) -> anyhow::Result<DbConn> {
+    Manager::new(target.clone())
+        .connect()
+        .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", target.describe()))
+}
+
+/// A transaction on either backend; on SQLite it starts with `BEGIN IMMEDIATE`, taking the
+/// write lock up front. Transactions nested inside `f` become savepoints, as usual.
+pub fn transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(sqlite) = &mut *conn else {
+        return conn.transaction(f);
+    };
+    // The multi-connection's transaction manager keeps its state in the inner connection, so
+    // beginning on the inner one and committing through it keeps diesel's bookkeeping right.
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    match f(conn) {
+        Ok(value) => {
+            let DbConn::Sqlite(sqlite) = &mut *conn else {
+                unreachable!("the variant cannot change inside a transaction")
+            };
+            if let Err(e) = AnsiTransactionManager::commit_transaction(sqlite) {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                return Err(e.into());
+            }
+            Ok(value)
+        }
+        Err(e) => {
+            if let DbConn::Sqlite(sqlite) = &mut *conn {
+                AnsiTransactionManager::rollback_transaction(sqlite)?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Applies pending migrations. On PostgreSQL an advisory lock keeps several processes that
+/// start together from migrating at once.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    const MIGRATION_LOCK: i64 = 0x7472_6962_756e; // "tribun"
+    let applied = match conn {
+        DbConn::Pg(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(pg)?;
+            let result = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .execute(pg)?;
+            result
+        }
+        DbConn::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
+    };
+    let applied = applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    for name in &applied {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    Ok(applied)
+}
+
+fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    versions.iter().map(|v| v.to_string()).collect()
+}
+
+/// r2d2 reports failed connection attempts here; without it they would go to stderr unformatted.
+#[derive(Debug)]
+struct LogPoolErrors;
+
+impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}

@@ -1,0 +1,225 @@
+//! `Application::build`: settings in, a bound server (and its background work) out.
+//! `tribune serve` and every test start the server through it, so the tests run the real thing.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Next, from_fn};
+use actix_web::{App, Error, HttpRequest, HttpServer, web};
+use rand::RngCore;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::config::{Secret, Settings};
+use crate::db::{Db, repo};
+use crate::error::{ApiError, problem_json_for_all_errors};
+use crate::extract::BodyLimit;
+use crate::openapi::{KnownRoutes, SpecYaml};
+use crate::telemetry::{Metrics, RequestSpan, observe};
+
+/// Every route of the API: each feature's table, in one place. `openapi::document` reads the
+/// same function, so the served routes and the document cannot differ.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(crate::ops::routes);
+}
+
+/// The key that signs access tokens: `TRIBUNE_JWT_SECRET`, or a random one made on first
+/// start and kept in the `settings` table, so that every process and restart shares it.
+#[derive(Clone)]
+pub struct JwtKey(pub Secret);
+
+/// A request unanswered after this long gets a `503`, so that no request holds a worker for
+/// ever.
+#[derive(Clone, Copy)]
+struct RequestTimeout(Duration);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, runs pending migrations, binds the listener. The server runs
+    /// when [`Application::run_until_stopped`] is awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = {
+            let settings = settings.clone();
+            actix_web::rt::task::spawn_blocking(move || {
+                Db::connect_and_migrate(
+                    &settings.database,
+                    settings.db_pool_size,
+                    settings.db_timeout,
+                )
+            })
+            .await??
+        };
+        tracing::info!(database = %settings.database.describe(), "database ready");
+        let jwt_key = jwt_key(&settings, &db).await?;
+
+        let api = crate::openapi::document();
+        let spec = web::Data::new(SpecYaml(api.to_yaml()?));
+        let known_routes = web::Data::new(KnownRoutes::from_document(&api));
+        let metrics = web::Data::new(Metrics::new(settings.db_pool_size));
+        let db_data = web::Data::new(db.clone());
+        let jwt_key = web::Data::new(jwt_key);
+        let body_limit = settings.body_limit;
+        let request_timeout = RequestTimeout(settings.request_timeout);
+        let cors_origins = settings.cors_origins.clone();
+
+        let listener = TcpListener::bind(settings.listen_addr()?)?;
+        let address = listener.local_addr()?;
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .app_data(db_data.clone())
+                .app_data(metrics.clone())
+                .app_data(spec.clone())
+                .app_data(known_routes.clone())
+                .app_data(jwt_key.clone())
+                .app_data(BodyLimit(body_limit))
+                .app_data(request_timeout)
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(move |e, _| json_config_error(e, body_limit).into()),
+                )
+                .app_data(
+                    web::QueryConfig::default().error_handler(|e, _| ApiError::from(e).into()),
+                )
+                .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::from(e).into()))
+                .configure(routes)
+                .split_for_parts();
+            app.default_service(web::to(no_route))
+                .wrap(from_fn(enforce_timeout))
+                .wrap(cors(&cors_origins))
+                .wrap(ErrorHandlers::new().default_handler(problem_json_for_all_errors))
+                .wrap(security_headers())
+                .wrap(from_fn(observe))
+                .wrap(TracingLogger::<RequestSpan>::new())
+        })
+        .workers(settings.workers)
+        // A client gets this long to send its request head, and to close when asked.
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .keep_alive(Duration::from_secs(30))
+        // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (30 s at most).
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        tracing::info!(%address, "listening");
+        Ok(Application {
+            port: address.port(),
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from outside (tests; signals are handled by the server itself).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until a signal (or the handle) stops the server; requests in flight finish
+    /// first, then background work is flushed.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}
+
+async fn jwt_key(settings: &Settings, db: &Db) -> anyhow::Result<JwtKey> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(JwtKey(secret.clone()));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let candidate: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let stored = db
+        .run(move |conn| Ok(repo::setting_or_insert(conn, "jwt_secret", &candidate)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read or store the signing key: {e}"))?;
+    Ok(JwtKey(Secret::new(stored)))
+}
+
+fn json_config_error(error: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match error {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge { limit },
+        E::ContentType => ApiError::BadRequest("Content-Type must be application/json".into()),
+        other => ApiError::BadRequest(format!("malformed JSON: {other}")),
+    }
+}
+
+/// No route matched: `405` with `Allow` when the path exists with other methods, else `404`.
+async fn no_route(
+    req: HttpRequest,
+    known: web::Data<KnownRoutes>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(match known.methods_at(req.path()) {
+        Some(methods) => {
+            ApiError::MethodNotAllowed(methods.into_iter().map(String::from).collect())
+        }
+        None => ApiError::NoRoute(req.path().to_string()),
+    })
+}
+
+async fn enforce_timeout(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let limit = req
+        .app_data::<RequestTimeout>()
+        .map_or(Duration::from_secs(30), |t| t.0);
+    // (The request cannot be cloned before routing, so the timeout is answered as an `Err`,
+    // which actix renders from `ApiError::Timeout`: a problem+json 503.)
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis() as u64, "request timed out");
+            Err(ApiError::Timeout.into())
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            header::LOCATION,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+}

@@ -1,0 +1,133 @@
+//! The `tribune` binary itself: configuration errors, `migrate`, `openapi`, and a graceful
+//! stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::TestDb;
+
+fn tribune() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tribune"));
+    // Only what each test sets: no stray tribune.toml, no variables of the caller's.
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command.env("TRIBUNE_CONFIG", "/dev/null");
+    command
+}
+
+#[test]
+fn a_bad_setting_stops_the_program_and_names_the_variable() {
+    let out = tribune()
+        .env("TRIBUNE_DIGEST_HOUR", "25")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("TRIBUNE_DIGEST_HOUR"), "{stderr}");
+}
+
+#[test]
+fn openapi_prints_the_document() {
+    let out = tribune().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        tribune::openapi::yaml()
+    );
+}
+
+#[test]
+fn migrate_applies_migrations_once() {
+    let db = TestDb::create();
+    for _ in 0..2 {
+        let out = tribune()
+            .env("DATABASE_URL", &db.url)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn migrations_have_the_same_names_on_both_backends() {
+    let names = |backend: &str| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let sqlite = names("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, names("postgres"));
+}
+
+/// `tribune serve` answers, then stops cleanly on SIGTERM with exit status 0.
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let db = TestDb::create();
+    let mut child = tribune()
+        .env("DATABASE_URL", &db.url)
+        .env("TRIBUNE_LISTEN", "127.0.0.1:0")
+        .env("TRIBUNE_WORKERS", "1")
+        .env("LOG_FORMAT", "json")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logs that it listens")
+            .unwrap();
+        let entry: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        if entry["fields"]["message"] == "listening" {
+            break entry["fields"]["address"].as_str().unwrap().to_string();
+        }
+    };
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.0\r\nHost: tribune\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200 OK"), "{answer}");
+    assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
+
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 15 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("server stopped")),
+        "{rest:?}"
+    );
+}

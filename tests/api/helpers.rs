@@ -1,0 +1,250 @@
+//! `TestApp`: the real server, started on a fresh database for one test, with a method per
+//! endpoint. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set (each test gets a
+//! database of its own, dropped afterwards).
+
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::header::HeaderMap;
+use actix_web::web::Bytes;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use rand::RngCore;
+use serde_json::Value;
+use tribune::config::{Settings, Source};
+use tribune::startup::Application;
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A database of one test's own, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    dir: PathBuf,
+    postgres: Option<(String, String)>, // (admin url, database name)
+}
+
+impl TestDb {
+    pub fn create() -> TestDb {
+        let dir = std::env::temp_dir().join(format!("tribune-test-{}", random_suffix()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("tribune_test_{}", random_suffix());
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL does not connect: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create the test database");
+                let url = with_database(&admin_url, &name);
+                TestDb {
+                    url,
+                    dir,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+            _ => TestDb {
+                url: format!("sqlite://{}", dir.join("tribune.db").display()),
+                dir,
+                postgres: None,
+            },
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    pub fn dir(&self) -> &PathBuf {
+        &self.dir
+    }
+}
+
+/// `postgres://u@h:5432/admin?x=y` with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A response, read whole.
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.to_vec()).expect("UTF-8 body")
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// The body as a problem document, checking that it is one, with this status.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "status; body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type of a {} answer",
+            self.status
+        );
+        let problem = self.json();
+        assert_eq!(problem["status"], status, "{problem}");
+        for member in ["type", "title", "detail"] {
+            assert!(problem[member].is_string(), "{member} missing: {problem}");
+        }
+        problem
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: awc::Client,
+    _db: TestDb,
+    handle: ServerHandle,
+}
+
+fn init_test_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            let settings = Settings::from_source(&Source::from_pairs([(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )]))
+            .expect("log settings");
+            tribune::telemetry::init_logging(&settings);
+        }
+    });
+}
+
+/// Settings for a test: its own database and mail folder, port 0, one worker, no rate limits;
+/// `extra` overrides any of them.
+pub fn test_settings(db: &TestDb, extra: &[(&str, &str)]) -> Settings {
+    let mail_dir = db.dir().join("mail").display().to_string();
+    let mut pairs: Vec<(String, String)> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("TRIBUNE_LISTEN", "127.0.0.1:0"),
+        ("TRIBUNE_WORKERS", "1"),
+        ("TRIBUNE_DB_POOL_SIZE", "4"),
+        ("TRIBUNE_RATE_LIMITS", "off"),
+        ("TRIBUNE_MAIL_DIR", mail_dir.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Settings::from_source(&Source::from_pairs(pairs)).expect("test settings are valid")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        let db = TestDb::create();
+        let settings = test_settings(&db, extra);
+        Self::spawn_on(db, settings).await
+    }
+
+    pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
+        init_test_logging();
+        let app = Application::build(settings)
+            .await
+            .expect("the application starts");
+        let port = app.port();
+        let handle = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .disable_redirects()
+                .finish(),
+            _db: db,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a request built by the caller and reads the whole answer.
+    pub async fn send(&self, request: awc::ClientRequest, body: Option<Bytes>) -> Response {
+        let sent = match body {
+            Some(body) => request.send_body(body).await,
+            None => request.send().await,
+        };
+        let mut response = sent.expect("the server answers");
+        let body = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("a readable body");
+        Response {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(self.client.get(self.url(path)), None).await
+    }
+
+    pub async fn healthz(&self) -> Response {
+        self.get("/healthz").await
+    }
+
+    pub async fn readyz(&self) -> Response {
+        self.get("/readyz").await
+    }
+
+    pub async fn metrics(&self) -> Response {
+        self.get("/metrics").await
+    }
+
+    pub async fn openapi(&self) -> Response {
+        self.get("/api-spec/openapi.yaml").await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the future only waits for it to complete.
+        drop(self.handle.stop(false));
+    }
+}

@@ -1,0 +1,9 @@
+//! Black-box tests: the real server over real HTTP, on SQLite, or on PostgreSQL when
+//! `TEST_DATABASE_URL` is set. One binary, one module per area.
+
+mod cli;
+mod cors;
+mod errors;
+mod helpers;
+mod operations;
+mod spec;
