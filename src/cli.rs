@@ -4,8 +4,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::accounts::dto::RegisterRequest;
+use crate::accounts::handlers::{NewAccount, create_account};
+use crate::auth::Role;
+use crate::auth::password::Hasher;
 use crate::config::Settings;
-use crate::db::{connect, run_migrations};
+use crate::db::{Db, connect, run_migrations};
+use crate::error::ApiError;
 use crate::startup::Application;
 use crate::telemetry::init_logging;
 
@@ -28,6 +33,28 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (YAML).
     Openapi,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password comes from TRIBUNE_PASSWORD, or is asked for.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// user, editor, moderator or admin.
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// Defaults to the username.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -49,6 +76,15 @@ pub fn main() -> ExitCode {
     let result = match command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    email,
+                    role,
+                    display_name,
+                },
+        } => create_user(settings, username, email, role, display_name),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -74,4 +110,64 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let applied = run_migrations(&mut conn)?;
     tracing::info!(count = applied.len(), "migrations done");
     Ok(())
+}
+
+fn create_user(
+    settings: Settings,
+    username: String,
+    email: String,
+    role: String,
+    display_name: Option<String>,
+) -> anyhow::Result<()> {
+    let role = Role::parse(&role)
+        .ok_or_else(|| anyhow::anyhow!("--role must be user, editor, moderator or admin"))?;
+    let password = match std::env::var("TRIBUNE_PASSWORD") {
+        Ok(password) if !password.is_empty() => password,
+        _ => {
+            let password = rpassword::prompt_password("Password: ")?;
+            if rpassword::prompt_password("Password again: ")? != password {
+                anyhow::bail!("the passwords differ");
+            }
+            password
+        }
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let db = actix_web::rt::task::spawn_blocking(move || {
+            Db::connect_and_migrate(&settings.database, 1, settings.db_timeout)
+        })
+        .await??;
+        let account = NewAccount {
+            request: RegisterRequest {
+                username,
+                email,
+                password,
+                display_name,
+            },
+            role,
+        };
+        let user = create_account(&db, &Hasher::new(1), account)
+            .await
+            .map_err(explain)?;
+        println!(
+            "created {} (id {}, role {})",
+            user.username, user.id, user.role
+        );
+        Ok(())
+    })
+}
+
+/// An `ApiError` said for a person at a terminal.
+fn explain(error: ApiError) -> anyhow::Error {
+    match error {
+        ApiError::Validation(fields) => {
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|(field, messages)| format!("{field} {}", messages.join("; ")))
+                .collect();
+            anyhow::anyhow!("{}", lines.join("\n"))
+        }
+        ApiError::Conflict { field } => anyhow::anyhow!("{field} is already taken"),
+        ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
 }

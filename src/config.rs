@@ -185,6 +185,12 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// `TRIBUNE_WORKERS`: HTTP worker threads; default one per core.
     pub workers: usize,
+    /// `TRIBUNE_JWT_ALG`: `HS256` (default), `HS384` or `HS512`.
+    pub jwt_algorithm: jsonwebtoken::Algorithm,
+    /// `TRIBUNE_AUTH_RATE`: register/login/refresh/reset requests per minute per address.
+    pub auth_rate_per_minute: u32,
+    /// `TRIBUNE_LOGIN_FAILURES_PER_HOUR`: failed logins per account per hour before a `429`.
+    pub login_failures_per_hour: u32,
 }
 
 /// A setting that could not be used; names the variable.
@@ -263,6 +269,9 @@ const KEYS: &[&str] = &[
     "TRIBUNE_BODY_LIMIT",
     "TRIBUNE_REQUEST_TIMEOUT_MS",
     "TRIBUNE_WORKERS",
+    "TRIBUNE_JWT_ALG",
+    "TRIBUNE_AUTH_RATE",
+    "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
 ];
 
 fn is_known_key(key: &str) -> bool {
@@ -524,6 +533,32 @@ impl Settings {
             "a number of worker threads from 1 to 512",
         )?;
 
+        let jwt_algorithm = match source.get("TRIBUNE_JWT_ALG").unwrap_or("HS256") {
+            "HS256" => jsonwebtoken::Algorithm::HS256,
+            "HS384" => jsonwebtoken::Algorithm::HS384,
+            "HS512" => jsonwebtoken::Algorithm::HS512,
+            other => {
+                return Err(invalid(
+                    "TRIBUNE_JWT_ALG",
+                    format!("`{other}` is not one of HS256, HS384, HS512"),
+                ));
+            }
+        };
+        let auth_rate_per_minute = number(
+            source,
+            "TRIBUNE_AUTH_RATE",
+            30u32,
+            |n| (1..=1_000_000).contains(n),
+            "a number of requests per minute, 1 or more",
+        )?;
+        let login_failures_per_hour = number(
+            source,
+            "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
+            100u32,
+            |n| (1..=1_000_000).contains(n),
+            "a number of failed logins per hour, 1 or more",
+        )?;
+
         Ok(Settings {
             database,
             listen,
@@ -544,6 +579,9 @@ impl Settings {
             body_limit,
             request_timeout,
             workers,
+            jwt_algorithm,
+            auth_rate_per_minute,
+            login_failures_per_hour,
         })
     }
 
@@ -596,6 +634,9 @@ mod tests {
             ("RUST_LOG", "info,[[["),
             ("TRIBUNE_DB_POOL_SIZE", "0"),
             ("TRIBUNE_WORKERS", "many"),
+            ("TRIBUNE_JWT_ALG", "none"),
+            ("TRIBUNE_AUTH_RATE", "0"),
+            ("TRIBUNE_LOGIN_FAILURES_PER_HOUR", "-1"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -211,18 +211,46 @@ impl From<diesel::result::Error> for ApiError {
 }
 
 /// The field behind a unique violation. PostgreSQL names the constraint
-/// (`users_email_key` -> `email`); SQLite names the column (`UNIQUE constraint failed:
-/// users.email` -> `email`). Unique indexes are named `<table>_<field>_key` on both.
+/// (`users_email_key_key` -> `email`), SQLite the column (`UNIQUE constraint failed:
+/// users.email_key` -> `email`). Case-insensitive unique values live in `<field>_key` columns,
+/// so `_key` suffixes are dropped.
 fn conflicting_field(constraint: Option<&str>, message: &str) -> String {
-    if let Some(column) = message.strip_prefix("UNIQUE constraint failed: ") {
-        let first = column.split(',').next().unwrap_or(column).trim();
-        return first.rsplit('.').next().unwrap_or(first).to_string();
+    let name = match message.strip_prefix("UNIQUE constraint failed: ") {
+        Some(columns) => {
+            let first = columns.split(',').next().unwrap_or(columns).trim();
+            first.rsplit('.').next().unwrap_or(first)
+        }
+        // PostgreSQL: `<table>_<column>_key`; the table names here have no underscore.
+        None => match constraint {
+            Some(name) => name.split_once('_').map_or(name, |(_, rest)| rest),
+            None => return "value".to_string(),
+        },
+    };
+    let mut name = name;
+    while let Some(stripped) = name.strip_suffix("_key") {
+        name = stripped;
     }
-    if let Some(name) = constraint {
-        let name = name.strip_suffix("_key").unwrap_or(name);
-        return name.split_once('_').map_or(name, |(_, f)| f).to_string();
+    name.to_string()
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let fields = errors
+            .field_errors()
+            .into_iter()
+            .map(|(field, errors)| {
+                let messages = errors
+                    .iter()
+                    .map(|e| match &e.message {
+                        Some(message) => message.to_string(),
+                        None => format!("is invalid ({})", e.code),
+                    })
+                    .collect();
+                (field.to_string(), messages)
+            })
+            .collect();
+        ApiError::Validation(fields)
     }
-    "value".to_string()
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
@@ -284,12 +312,16 @@ mod tests {
     #[test]
     fn unique_violations_name_the_field() {
         assert_eq!(
-            conflicting_field(None, "UNIQUE constraint failed: users.email"),
+            conflicting_field(None, "UNIQUE constraint failed: users.email_key"),
             "email"
         );
         assert_eq!(
-            conflicting_field(Some("users_username_key"), "duplicate key value"),
+            conflicting_field(Some("users_username_key_key"), "duplicate key value"),
             "username"
+        );
+        assert_eq!(
+            conflicting_field(Some("articles_slug_key"), "duplicate key value"),
+            "slug"
         );
     }
 

@@ -2,7 +2,11 @@
 //!
 //! A guided tour, one line a module:
 
-/// Command-line interface: `serve`, `migrate`, `openapi`.
+/// Accounts and sessions: register, login, tokens, password reset, `/me`, profiles.
+pub mod accounts;
+/// Password hashing, access and refresh tokens, roles, and the `AuthUser`/`ActiveUser` extractors.
+pub mod auth;
+/// Command-line interface: `serve`, `migrate`, `openapi`, `user create`.
 pub mod cli;
 /// Settings from the environment and an optional `tribune.toml`, validated at start.
 pub mod config;
@@ -12,10 +16,14 @@ pub mod db;
 pub mod error;
 /// Our JSON body extractor: content type, size limit and field-naming errors.
 pub mod extract;
+/// The mail outbox and its sending worker (SMTP, or `.eml` files).
+pub mod mail;
 /// The OpenAPI document, generated from the handlers.
 pub mod openapi;
 /// Operational endpoints: `/healthz`, `/readyz`, `/metrics`, `/api-spec/openapi.yaml`.
 pub mod ops;
+/// The client's address (through trusted proxies) and per-address rate limits.
+pub mod ratelimit;
 /// `Application::build`: the bound server and its background work; used by the tests too.
 pub mod startup;
 /// Logging (tracing), request ids and Prometheus metrics.

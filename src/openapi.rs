@@ -22,11 +22,32 @@ use crate::error::Problem;
         license(name = "MIT OR Apache-2.0"),
     ),
     components(schemas(Problem)),
+    modifiers(&BearerAuth),
     tags(
+        (name = "accounts", description = "Registration, sessions, passwords and profiles"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` security scheme that authenticated operations name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The whole document: the header above plus every registered route.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -11,27 +11,30 @@ use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Next, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpServer, web};
 use rand::RngCore;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::auth::password::Hasher;
+use crate::auth::tokens::TokenKeys;
 use crate::config::{Secret, Settings};
 use crate::db::{Db, repo};
 use crate::error::{ApiError, problem_json_for_all_errors};
 use crate::extract::BodyLimit;
+use crate::mail::{Mailer, Outbox};
 use crate::openapi::{KnownRoutes, SpecYaml};
+use crate::ratelimit::{RateLimits, TrustedProxies};
 use crate::telemetry::{Metrics, RequestSpan, observe};
 
 /// Every route of the API: each feature's table, in one place. `openapi::document` reads the
 /// same function, so the served routes and the document cannot differ.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.configure(crate::ops::routes);
+    cfg.configure(crate::ops::routes)
+        .configure(crate::accounts::routes);
 }
-
-/// The key that signs access tokens: `TRIBUNE_JWT_SECRET`, or a random one made on first
-/// start and kept in the `settings` table, so that every process and restart shares it.
-#[derive(Clone)]
-pub struct JwtKey(pub Secret);
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for
 /// ever.
@@ -41,6 +44,10 @@ struct RequestTimeout(Duration);
 pub struct Application {
     port: u16,
     server: Server,
+    /// Tells background work to finish up.
+    shutdown: watch::Sender<bool>,
+    /// Background work to wait for after the server stops.
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -59,14 +66,37 @@ impl Application {
             .await??
         };
         tracing::info!(database = %settings.database.describe(), "database ready");
-        let jwt_key = jwt_key(&settings, &db).await?;
+        let jwt_secret = jwt_secret(&settings, &db).await?;
+        let token_keys = web::Data::new(TokenKeys::new(
+            &jwt_secret,
+            settings.jwt_algorithm,
+            &settings.public_url,
+        ));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hasher = web::Data::new(Hasher::new(cores));
+        let rate_limits = web::Data::new(RateLimits::from_settings(&settings));
+        let trusted_proxies = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
+        let outbox = web::Data::new(Outbox::default());
+        let mailer = Arc::new(Mailer::from_settings(&settings)?);
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let workers = vec![
+            actix_web::rt::spawn(crate::mail::run_worker(
+                db.clone(),
+                mailer,
+                outbox.get_ref().clone(),
+                settings.mail_rate,
+                shutdown_rx.clone(),
+            )),
+            actix_web::rt::spawn(prune_rate_limits(rate_limits.clone(), shutdown_rx)),
+        ];
 
         let api = crate::openapi::document();
         let spec = web::Data::new(SpecYaml(api.to_yaml()?));
         let known_routes = web::Data::new(KnownRoutes::from_document(&api));
         let metrics = web::Data::new(Metrics::new(settings.db_pool_size));
         let db_data = web::Data::new(db.clone());
-        let jwt_key = web::Data::new(jwt_key);
+        let settings_data = web::Data::new(settings.clone());
         let body_limit = settings.body_limit;
         let request_timeout = RequestTimeout(settings.request_timeout);
         let cors_origins = settings.cors_origins.clone();
@@ -80,7 +110,12 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(spec.clone())
                 .app_data(known_routes.clone())
-                .app_data(jwt_key.clone())
+                .app_data(token_keys.clone())
+                .app_data(hasher.clone())
+                .app_data(rate_limits.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(outbox.clone())
+                .app_data(settings_data.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(request_timeout)
                 .app_data(web::PayloadConfig::new(body_limit))
@@ -116,6 +151,8 @@ impl Application {
         Ok(Application {
             port: address.port(),
             server,
+            shutdown,
+            workers,
         })
     }
 
@@ -131,15 +168,36 @@ impl Application {
     /// Serves until a signal (or the handle) stops the server; requests in flight finish
     /// first, then background work is flushed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        let served = self.server.await;
+        let _ = self.shutdown.send(true);
+        for worker in self.workers {
+            if tokio::time::timeout(Duration::from_secs(30), worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!("background work did not finish within 30 s");
+            }
+        }
         tracing::info!("server stopped");
-        Ok(())
+        served
     }
 }
 
-async fn jwt_key(settings: &Settings, db: &Db) -> anyhow::Result<JwtKey> {
+/// Every minute, forgets addresses the rate limiter has not seen lately.
+async fn prune_rate_limits(limits: web::Data<RateLimits>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => limits.prune(),
+            _ = shutdown.changed() => break,
+        }
+    }
+}
+
+/// The key that signs access tokens: `TRIBUNE_JWT_SECRET`, or a random one made on first
+/// start and kept in the `settings` table, so that every process and restart shares it.
+async fn jwt_secret(settings: &Settings, db: &Db) -> anyhow::Result<Secret> {
     if let Some(secret) = &settings.jwt_secret {
-        return Ok(JwtKey(secret.clone()));
+        return Ok(secret.clone());
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -148,7 +206,7 @@ async fn jwt_key(settings: &Settings, db: &Db) -> anyhow::Result<JwtKey> {
         .run(move |conn| Ok(repo::setting_or_insert(conn, "jwt_secret", &candidate)?))
         .await
         .map_err(|e| anyhow::anyhow!("cannot read or store the signing key: {e}"))?;
-    Ok(JwtKey(Secret::new(stored)))
+    Ok(Secret::new(stored))
 }
 
 fn json_config_error(error: actix_web::error::JsonPayloadError, limit: usize) -> ApiError {

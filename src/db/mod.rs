@@ -264,3 +264,11 @@ impl r2d2::HandleError<r2d2::Error> for LogPoolErrors {
         tracing::warn!(%error, "database connection failed");
     }
 }
+
+/// The current time as stored: UTC, without zone, microsecond precision (what PostgreSQL keeps).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{DurationRound, TimeDelta};
+    let now = chrono::Utc::now().naive_utc();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}

@@ -131,7 +131,7 @@ impl Response {
 pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
-    _db: TestDb,
+    pub db: TestDb,
     handle: ServerHandle,
 }
 
@@ -193,7 +193,7 @@ impl TestApp {
                 .timeout(Duration::from_secs(30))
                 .disable_redirects()
                 .finish(),
-            _db: db,
+            db,
             handle,
         }
     }
@@ -239,6 +239,183 @@ impl TestApp {
 
     pub async fn openapi(&self) -> Response {
         self.get("/api-spec/openapi.yaml").await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.insert_header(("Authorization", format!("Bearer {token}")));
+        }
+        match body {
+            Some(body) => {
+                let request = request.insert_header(("Content-Type", "application/json"));
+                self.send(request, Some(Bytes::from(body.to_string())))
+                    .await
+            }
+            None => self.send(request, None).await,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.send_json("POST", path, None, Some(body)).await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.send_json("GET", path, Some(token), None).await
+    }
+
+    // -- accounts --
+
+    pub async fn register(&self, body: &Value) -> Response {
+        self.post("/api/v1/auth/register", body).await
+    }
+
+    /// Registers `name` (email `name@example.com`, password [`PASSWORD`]) and returns its tokens.
+    pub async fn signed_up(&self, name: &str) -> Tokens {
+        let res = self
+            .register(&serde_json::json!({
+                "username": name,
+                "email": format!("{name}@example.com"),
+                "password": PASSWORD,
+            }))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        Tokens::from(&res)
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"login": login, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    pub async fn logout(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/api/v1/auth/logout",
+            &serde_json::json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    pub async fn me(&self, token: &str) -> Response {
+        self.get_as("/api/v1/me", token).await
+    }
+
+    pub async fn update_me(&self, token: &str, body: &Value) -> Response {
+        self.send_json("PATCH", "/api/v1/me", Some(token), Some(body))
+            .await
+    }
+
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
+        let body = serde_json::json!({"current_password": current, "new_password": new});
+        self.send_json("POST", "/api/v1/me/password", Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn sessions(&self, token: &str) -> Response {
+        self.get_as("/api/v1/me/sessions", token).await
+    }
+
+    pub async fn end_session(&self, token: &str, id: i64) -> Response {
+        self.send_json(
+            "DELETE",
+            &format!("/api/v1/me/sessions/{id}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    pub async fn profile(&self, username: &str) -> Response {
+        self.get(&format!("/api/v1/users/{username}")).await
+    }
+
+    pub async fn password_reset(&self, email: &str) -> Response {
+        self.post(
+            "/api/v1/auth/password-reset",
+            &serde_json::json!({ "email": email }),
+        )
+        .await
+    }
+
+    pub async fn password_reset_confirm(&self, token: &str, new_password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/password-reset/confirm",
+            &serde_json::json!({"token": token, "new_password": new_password}),
+        )
+        .await
+    }
+
+    /// Runs a statement straight on the test's database (to set up what no endpoint does yet).
+    pub fn sql(&self, statement: &str) {
+        let mut conn = self.connection();
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+
+    /// One number from the test's database: `query` must select it `AS n`.
+    pub fn number(&self, query: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.connection();
+        let row: Row = diesel::sql_query(query)
+            .get_result(&mut conn)
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        row.n
+    }
+
+    fn connection(&self) -> tribune::db::DbConn {
+        let target = tribune::config::DatabaseTarget::parse(&self.db.url).unwrap();
+        tribune::db::connect(&target).unwrap()
+    }
+}
+
+/// The password `signed_up` gives every account.
+pub const PASSWORD: &str = "plum-violet-harbour-27";
+
+/// A session's tokens, from a register, login or refresh answer.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: i64,
+}
+
+impl From<&Response> for Tokens {
+    fn from(res: &Response) -> Tokens {
+        let body = res.json();
+        Tokens {
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_string(),
+            user_id: body["user"]["id"].as_i64().expect("user.id"),
+        }
     }
 }
 

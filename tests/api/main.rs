@@ -1,9 +1,13 @@
 //! Black-box tests: the real server over real HTTP, on SQLite, or on PostgreSQL when
 //! `TEST_DATABASE_URL` is set. One binary, one module per area.
 
+mod accounts;
 mod cli;
 mod cors;
 mod errors;
 mod helpers;
+mod jwt;
+mod mail;
 mod operations;
+mod smtp;
 mod spec;

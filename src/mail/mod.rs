@@ -1,0 +1,230 @@
+//! Mail: the outbox and the worker that empties it.
+//!
+//! Features never send mail themselves: they write a row into the `outbox` table in the same
+//! transaction as the change that causes it (`repo::enqueue`, with a unique `dedup_key`), then
+//! call [`Outbox::wake`]. The worker (one per process) claims due rows, sends them through SMTP
+//! (`TRIBUNE_SMTP_URL`) or writes `.eml` files under `TRIBUNE_MAIL_DIR`, at most
+//! `TRIBUNE_MAIL_RATE` per second. A 4xx answer or a connection failure is retried with
+//! exponential backoff (5 s doubling, at most 1 h apart, 8 attempts in all); a 5xx marks the
+//! mail failed. A process killed while sending leaves the mail claimed until its lease
+//! (5 minutes) runs out; then another worker sends it again: delivery is at least once.
+
+pub mod repo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use tokio::sync::{Notify, watch};
+
+use crate::config::Settings;
+use crate::db::Db;
+use repo::Mail;
+
+const BATCH: i64 = 10;
+const MAX_ATTEMPTS: i32 = 8;
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Where mail goes.
+enum Carrier {
+    Smtp(SmtpTransport),
+    Files(FileTransport),
+}
+
+/// Turns outbox rows into messages and hands them to the carrier.
+pub struct Mailer {
+    carrier: Carrier,
+    from: Mailbox,
+}
+
+/// Why a send failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// Worth another try later: SMTP 4xx, connection trouble, a full disk.
+    Transient(String),
+    /// Will never work: SMTP 5xx, an address that is not one.
+    Permanent(String),
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
+        let from: Mailbox = settings
+            .mail_from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("TRIBUNE_MAIL_FROM: {e}"))?;
+        let carrier = match &settings.smtp_url {
+            Some(url) => Carrier::Smtp(
+                SmtpTransport::from_url(url.expose())
+                    .map_err(|e| anyhow::anyhow!("TRIBUNE_SMTP_URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(30)))
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(&settings.mail_dir).map_err(|e| {
+                    anyhow::anyhow!("TRIBUNE_MAIL_DIR {}: {e}", settings.mail_dir.display())
+                })?;
+                Carrier::Files(FileTransport::new(&settings.mail_dir))
+            }
+        };
+        Ok(Mailer { carrier, from })
+    }
+
+    fn message(&self, mail: &Mail) -> Result<Message, SendError> {
+        let to: Mailbox = mail
+            .recipient
+            .parse()
+            .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
+        let builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone());
+        let message = match &mail.body_html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                mail.body_text.clone(),
+                html.clone(),
+            )),
+            None => builder.body(mail.body_text.clone()),
+        };
+        message.map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    }
+
+    /// Sends one mail (blocking: call it off the async threads).
+    pub fn send(&self, mail: &Mail) -> Result<(), SendError> {
+        let message = self.message(mail)?;
+        match &self.carrier {
+            Carrier::Smtp(smtp) => smtp.send(&message).map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Transient(e.to_string())
+                }
+            }),
+            Carrier::Files(files) => files
+                .send(&message)
+                .map(|_| ())
+                .map_err(|e| SendError::Transient(e.to_string())),
+        }
+    }
+}
+
+/// The handle features use to tell the worker that mail is waiting.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    notify: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Call after the transaction that enqueued mail has committed.
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// The delay before attempt `attempts + 1`, or `None` when the mail has had enough attempts.
+fn backoff(attempts: i32) -> Option<chrono::Duration> {
+    (attempts < MAX_ATTEMPTS).then(|| {
+        let seconds = 5i64.saturating_mul(1 << (attempts - 1).clamp(0, 20));
+        chrono::Duration::seconds(seconds.min(3600))
+    })
+}
+
+/// The sending loop; returns when `shutdown` turns true, after finishing the batch in hand.
+pub async fn run_worker(
+    db: Db,
+    mailer: Arc<Mailer>,
+    outbox: Outbox,
+    rate: u32,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let gap = Duration::from_secs(1) / rate.max(1);
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let batch = match db
+            .tx(|conn| Ok(repo::claim_due(conn, crate::db::now(), BATCH, LEASE)?))
+            .await
+        {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim mail");
+                Vec::new()
+            }
+        };
+        if batch.is_empty() {
+            tokio::select! {
+                _ = outbox.notify.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        for mail in batch {
+            deliver(&db, &mailer, mail).await;
+            tokio::time::sleep(gap).await;
+        }
+    }
+    tracing::info!("mail worker stopped");
+}
+
+async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
+    let (id, key, attempts) = (mail.id, mail.dedup_key.clone(), mail.attempts);
+    let sender = mailer.clone();
+    let result = actix_web::rt::task::spawn_blocking(move || sender.send(&mail))
+        .await
+        .unwrap_or_else(|e| Err(SendError::Transient(format!("send task failed: {e}"))));
+    let now = crate::db::now();
+    let recorded = match result {
+        Ok(()) => {
+            tracing::info!(mail = %key, attempts, "mail sent");
+            db.run(move |conn| Ok(repo::mark_sent(conn, id, now)?))
+                .await
+        }
+        Err(SendError::Transient(error)) => {
+            let retry_at = backoff(attempts).map(|delay| now + delay);
+            tracing::warn!(mail = %key, attempts, %error, gave_up = retry_at.is_none(), "mail not sent");
+            db.run(move |conn| Ok(repo::mark_attempt_failed(conn, id, &error, retry_at)?))
+                .await
+        }
+        Err(SendError::Permanent(error)) => {
+            tracing::warn!(mail = %key, attempts, %error, "mail refused for good");
+            db.run(move |conn| Ok(repo::mark_attempt_failed(conn, id, &error, None)?))
+                .await
+        }
+    };
+    if let Err(e) = recorded {
+        // The lease runs out and the mail is tried again: at least once, never lost.
+        tracing::error!(mail = %key, error = %e, "cannot record a mail's outcome");
+    }
+}
+
+/// Escapes text for HTML mail bodies.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_then_gives_up() {
+        assert_eq!(backoff(1), Some(chrono::Duration::seconds(5)));
+        assert_eq!(backoff(2), Some(chrono::Duration::seconds(10)));
+        assert_eq!(backoff(7), Some(chrono::Duration::seconds(320)));
+        assert_eq!(backoff(8), None);
+    }
+}

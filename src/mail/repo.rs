@@ -1,0 +1,128 @@
+//! SQL of the mail outbox.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::outbox;
+use crate::per_backend;
+
+/// A mail to enqueue.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct NewMail {
+    /// Unique per message: enqueueing the same key twice stores it once.
+    pub dedup_key: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct Mail {
+    pub id: i64,
+    pub dedup_key: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub attempts: i32,
+}
+
+/// Stores a mail in the caller's transaction; a second mail with the same key is ignored.
+/// Returns whether it was new.
+pub fn enqueue(conn: &mut DbConn, mail: &NewMail) -> QueryResult<bool> {
+    let inserted = per_backend!(conn, |c| {
+        diesel::insert_into(outbox::table)
+            .values(mail)
+            .on_conflict(outbox::dedup_key)
+            .do_nothing()
+            .execute(c)
+    })?;
+    Ok(inserted == 1)
+}
+
+/// Claims up to `limit` due mails for `lease`: pending ones whose time has come, and ones a
+/// crashed sender left in `sending` past their lease. On PostgreSQL, `SKIP LOCKED` lets several
+/// processes claim at once without taking the same mail; SQLite's `BEGIN IMMEDIATE` (the
+/// caller's transaction) serializes claims.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    limit: i64,
+    lease: Duration,
+) -> QueryResult<Vec<Mail>> {
+    let due = outbox::table
+        .filter(
+            outbox::status
+                .eq("pending")
+                .and(outbox::next_attempt_at.le(now))
+                .or(outbox::status
+                    .eq("sending")
+                    .and(outbox::locked_until.lt(now))),
+        )
+        .order(outbox::id)
+        .limit(limit)
+        .select(outbox::id);
+    let ids: Vec<i64> = match conn {
+        DbConn::Pg(pg) => due.for_update().skip_locked().load(pg)?,
+        DbConn::Sqlite(sqlite) => due.load(sqlite)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set((
+            outbox::status.eq("sending"),
+            outbox::locked_until.eq(Some(now + lease)),
+            outbox::attempts.eq(outbox::attempts + 1),
+        ))
+        .execute(conn)?;
+    outbox::table
+        .filter(outbox::id.eq_any(&ids))
+        .order(outbox::id)
+        .select(Mail::as_select())
+        .load(conn)
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(Some(now)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// Puts a mail back for another attempt at `retry_at`, or marks it failed when `retry_at` is
+/// `None`.
+pub fn mark_attempt_failed(
+    conn: &mut DbConn,
+    id: i64,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    let status = if retry_at.is_some() {
+        "pending"
+    } else {
+        "failed"
+    };
+    let target = outbox::table.find(id);
+    let changes = (
+        outbox::status.eq(status),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(Some(error)),
+    );
+    match retry_at {
+        Some(at) => diesel::update(target)
+            .set((changes, outbox::next_attempt_at.eq(at)))
+            .execute(conn),
+        None => diesel::update(target).set(changes).execute(conn),
+    }
+}
