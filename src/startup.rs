@@ -72,8 +72,10 @@ impl Application {
             settings.jwt_algorithm,
             &settings.public_url,
         ));
+        // Password hashes may use all cores but one: a login flood then leaves a core for
+        // everything else (see docs/benchmarks.md).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let hasher = web::Data::new(Hasher::new(cores));
+        let hasher = web::Data::new(Hasher::new(cores.saturating_sub(1).max(1)));
         let rate_limits = web::Data::new(RateLimits::from_settings(&settings));
         let trusted_proxies = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
         let outbox = web::Data::new(Outbox::default());

@@ -20,6 +20,10 @@ use crate::mail::repo::{NewMail, enqueue};
 use crate::ratelimit::{ClientIp, RateLimits};
 
 const RESET_TTL: Duration = Duration::hours(1);
+/// At most one reset mail per account in this time, however many requests come.
+const RESET_MAIL_INTERVAL: Duration = Duration::minutes(1);
+/// Answers that carry tokens must not be kept by any cache.
+const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
 /// What `create_account` needs besides the request.
 pub struct NewAccount {
@@ -139,7 +143,9 @@ pub async fn register(
     };
     let user = create_account(&db, &hasher, account).await?;
     let response = start_session(&db, &keys, user, user_agent(&req)).await?;
-    Ok(HttpResponse::Created().json(response))
+    Ok(HttpResponse::Created()
+        .insert_header(NO_STORE)
+        .json(response))
 }
 
 /// Signs in with a username or an email. A wrong password and an unknown login get the same
@@ -164,7 +170,7 @@ pub async fn login(
     hasher: web::Data<Hasher>,
     keys: web::Data<TokenKeys>,
     body: Json<LoginRequest>,
-) -> Result<web::Json<AuthResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     limits.check_auth(client)?;
     let body = body.into_inner();
     body.validate()?;
@@ -209,9 +215,8 @@ pub async fn login(
         db.run(move |conn| Ok(repo::clear_failed_logins(conn, id)?))
             .await?;
     }
-    Ok(web::Json(
-        start_session(&db, &keys, user, user_agent(&req)).await?,
-    ))
+    let response = start_session(&db, &keys, user, user_agent(&req)).await?;
+    Ok(HttpResponse::Ok().insert_header(NO_STORE).json(response))
 }
 
 fn wrong_login() -> ApiError {
@@ -237,7 +242,7 @@ pub async fn refresh(
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
     body: Json<RefreshRequest>,
-) -> Result<web::Json<AuthResponse>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     limits.check_auth(client)?;
     let body = body.into_inner();
     body.validate()?;
@@ -258,9 +263,9 @@ pub async fn refresh(
         })
         .await?;
     match outcome {
-        Refresh::Rotated { user, session_id } => Ok(web::Json(token_response(
-            &keys, user, session_id, new_token,
-        )?)),
+        Refresh::Rotated { user, session_id } => Ok(HttpResponse::Ok()
+            .insert_header(NO_STORE)
+            .json(token_response(&keys, user, session_id, new_token)?)),
         Refresh::Reused => Err(ApiError::Unauthorized(
             "this refresh token was already used; its session has been ended".into(),
         )),
@@ -324,9 +329,12 @@ pub async fn password_reset(
             let Some(user) = repo::user_by_email_key(conn, &email_key)? else {
                 return Ok(false);
             };
+            let current = now();
+            if repo::reset_requested_since(conn, user.id, current - RESET_MAIL_INTERVAL)? {
+                return Ok(false);
+            }
             let token = random_token();
             let hash = token_hash(&token);
-            let current = now();
             repo::create_password_reset(conn, user.id, &hash, current, RESET_TTL)?;
             let mail = reset_mail(&user, &public_url, &token, &hash, current);
             enqueue(conn, &mail)?;

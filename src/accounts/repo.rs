@@ -374,6 +374,20 @@ pub fn create_password_reset(
         .execute(conn)
 }
 
+/// Whether a reset was requested for the user after `since`.
+pub fn reset_requested_since(
+    conn: &mut DbConn,
+    user_id: i64,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        password_resets::table
+            .filter(password_resets::user_id.eq(user_id))
+            .filter(password_resets::created_at.gt(since)),
+    ))
+    .get_result(conn)
+}
+
 /// Spends a live reset token; the user it was for.
 pub fn consume_password_reset(
     conn: &mut DbConn,

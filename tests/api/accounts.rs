@@ -22,6 +22,7 @@ async fn register_signs_the_new_user_in() {
     assert_eq!(body["user"]["email"], "Ivan@Example.com");
     assert_eq!(body["user"]["role"], "user");
     assert!(body["user"]["created_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(res.header("cache-control"), Some("no-store"));
 
     let tokens = Tokens::from(&res);
     let me = app.me(&tokens.access).await;

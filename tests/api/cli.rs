@@ -131,3 +131,41 @@ fn serve_stops_gracefully_on_sigterm() {
         "{rest:?}"
     );
 }
+
+/// `tribune user create` makes an account that can sign in, and refuses a clash clearly.
+#[actix_web::test]
+async fn user_create_makes_an_account_and_refuses_a_clash() {
+    let db = TestDb::create();
+    let create = |username: &str, role: &str| {
+        tribune()
+            .env("DATABASE_URL", &db.url)
+            .env("TRIBUNE_PASSWORD", "editor-violet-harbour-42")
+            .args(["user", "create", "--username", username])
+            .args(["--email", "chief@example.com", "--role", role])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = create("chief", "editor");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("role editor"));
+
+    let out = create("chief2", "editor");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("email is already taken"), "{stderr}");
+
+    let out = create("chief3", "emperor");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--role"));
+
+    let settings = crate::helpers::test_settings(&db, &[]);
+    let app = crate::helpers::TestApp::spawn_on(db, settings).await;
+    let res = app.login("chief", "editor-violet-harbour-42").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["user"]["role"], "editor");
+}
