@@ -29,7 +29,11 @@ use crate::db::Db;
 pub fn init_logging(settings: &Settings) {
     let filter =
         EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a person at a terminal, never into files or log collectors.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
     // A second call (tests start many apps in one process) leaves the first subscriber.
     let _ = match settings.log_format {
         LogFormat::Text => builder.try_init(),
