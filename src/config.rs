@@ -191,6 +191,8 @@ pub struct Settings {
     pub auth_rate_per_minute: u32,
     /// `TRIBUNE_LOGIN_FAILURES_PER_HOUR`: failed logins per account per hour before a `429`.
     pub login_failures_per_hour: u32,
+    /// `TRIBUNE_EDIT_WINDOW_MINUTES`: how long authors may edit what they posted.
+    pub edit_window_minutes: i64,
 }
 
 /// A setting that could not be used; names the variable.
@@ -272,6 +274,7 @@ const KEYS: &[&str] = &[
     "TRIBUNE_JWT_ALG",
     "TRIBUNE_AUTH_RATE",
     "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
+    "TRIBUNE_EDIT_WINDOW_MINUTES",
 ];
 
 fn is_known_key(key: &str) -> bool {
@@ -558,6 +561,13 @@ impl Settings {
             |n| (1..=1_000_000).contains(n),
             "a number of failed logins per hour, 1 or more",
         )?;
+        let edit_window_minutes = number(
+            source,
+            "TRIBUNE_EDIT_WINDOW_MINUTES",
+            15i64,
+            |n| (0..=525_600).contains(n),
+            "a number of minutes from 0 to 525600",
+        )?;
 
         Ok(Settings {
             database,
@@ -582,6 +592,7 @@ impl Settings {
             jwt_algorithm,
             auth_rate_per_minute,
             login_failures_per_hour,
+            edit_window_minutes,
         })
     }
 

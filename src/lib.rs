@@ -4,6 +4,8 @@
 
 /// Accounts and sessions: register, login, tokens, password reset, `/me`, profiles.
 pub mod accounts;
+/// Articles (the news): editors' create, update, delete; the list and one article.
+pub mod articles;
 /// Password hashing, access and refresh tokens, roles, and the `AuthUser`/`ActiveUser` extractors.
 pub mod auth;
 /// Command-line interface: `serve`, `migrate`, `openapi`, `user create`.
@@ -12,16 +14,22 @@ pub mod cli;
 pub mod config;
 /// The database: one connection type over SQLite and PostgreSQL, the pool, migrations, schema.
 pub mod db;
+/// Discussions: the feed by last activity, topics, view and reply counters, live updates (SSE).
+pub mod discussions;
 /// `ApiError`, the one error type, rendered as `application/problem+json`.
 pub mod error;
 /// Our JSON body extractor: content type, size limit and field-naming errors.
 pub mod extract;
 /// The mail outbox and its sending worker (SMTP, or `.eml` files).
 pub mod mail;
+/// Markdown to sanitized HTML (pulldown-cmark + ammonia).
+pub mod markdown;
 /// The OpenAPI document, generated from the handlers.
 pub mod openapi;
 /// Operational endpoints: `/healthz`, `/readyz`, `/metrics`, `/api-spec/openapi.yaml`.
 pub mod ops;
+/// `?limit=`, opaque keyset cursors, and ETags for lists.
+pub mod pagination;
 /// The client's address (through trusted proxies) and per-address rate limits.
 pub mod ratelimit;
 /// `Application::build`: the bound server and its background work; used by the tests too.

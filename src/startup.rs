@@ -22,6 +22,8 @@ use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::{Secret, Settings};
 use crate::db::{Db, repo};
+use crate::discussions::live::Live;
+use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, problem_json_for_all_errors};
 use crate::extract::BodyLimit;
 use crate::mail::{Mailer, Outbox};
@@ -33,7 +35,9 @@ use crate::telemetry::{Metrics, RequestSpan, observe};
 /// same function, so the served routes and the document cannot differ.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(crate::ops::routes)
-        .configure(crate::accounts::routes);
+        .configure(crate::accounts::routes)
+        .configure(crate::articles::routes)
+        .configure(crate::discussions::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for
@@ -44,8 +48,10 @@ struct RequestTimeout(Duration);
 pub struct Application {
     port: u16,
     server: Server,
-    /// Tells background work to finish up.
+    /// Tells background work to finish up, once the server has stopped.
     shutdown: watch::Sender<bool>,
+    /// Tells long-lived responses (event streams) to end, as the server begins to stop.
+    closing: watch::Sender<bool>,
     /// Background work to wait for after the server stops.
     workers: Vec<JoinHandle<()>>,
 }
@@ -82,7 +88,20 @@ impl Application {
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
 
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let (closing, closing_rx) = watch::channel(false);
+        let live = web::Data::new(Live::new(closing_rx));
+        let views = web::Data::new(ViewCounter::default());
         let workers = vec![
+            actix_web::rt::spawn(crate::discussions::views::run_flusher(
+                db.clone(),
+                views.clone(),
+                shutdown_rx.clone(),
+            )),
+            actix_web::rt::spawn(crate::discussions::live::run_pg_listener(
+                settings.database.clone(),
+                live.get_ref().clone(),
+                shutdown_rx.clone(),
+            )),
             actix_web::rt::spawn(crate::mail::run_worker(
                 db.clone(),
                 mailer,
@@ -118,6 +137,8 @@ impl Application {
                 .app_data(trusted_proxies.clone())
                 .app_data(outbox.clone())
                 .app_data(settings_data.clone())
+                .app_data(live.clone())
+                .app_data(views.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(request_timeout)
                 .app_data(web::PayloadConfig::new(body_limit))
@@ -147,6 +168,9 @@ impl Application {
         .keep_alive(Duration::from_secs(30))
         // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (30 s at most).
         .shutdown_timeout(30)
+        // Signals are ours (see `run_until_stopped`): live streams must end before the
+        // server waits for open connections.
+        .disable_signals()
         .listen(listener)?
         .run();
         tracing::info!(%address, "listening");
@@ -154,6 +178,7 @@ impl Application {
             port: address.port(),
             server,
             shutdown,
+            closing,
             workers,
         })
     }
@@ -170,7 +195,16 @@ impl Application {
     /// Serves until a signal (or the handle) stops the server; requests in flight finish
     /// first, then background work is flushed.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let closing = self.closing;
+        let signals = actix_web::rt::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping: finishing requests in flight");
+            let _ = closing.send(true);
+            handle.stop(true).await;
+        });
         let served = self.server.await;
+        signals.abort();
         let _ = self.shutdown.send(true);
         for worker in self.workers {
             if tokio::time::timeout(Duration::from_secs(30), worker)
@@ -183,6 +217,29 @@ impl Application {
         tracing::info!("server stopped");
         served
     }
+}
+
+/// SIGTERM or Ctrl-C (SIGINT).
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }
 
 /// Every minute, forgets addresses the rate limiter has not seen lately.

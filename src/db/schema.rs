@@ -91,3 +91,56 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     settings
 );
+
+diesel::table! {
+    discussions (id) {
+        id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        body -> Nullable<Text>,
+        body_html -> Nullable<Text>,
+        author_id -> Nullable<BigInt>,
+        article_slug -> Nullable<Text>,
+        views -> BigInt,
+        replies -> BigInt,
+        pinned -> Bool,
+        locked -> Bool,
+        visible_from -> Timestamp,
+        created_at -> Timestamp,
+        last_activity_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        discussion_id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        lead -> Text,
+        body -> Text,
+        dateline -> Nullable<Text>,
+        source -> Nullable<Text>,
+        image_url -> Nullable<Text>,
+        image_credit -> Nullable<Text>,
+        rights_notice -> Nullable<Text>,
+        author_id -> Nullable<BigInt>,
+        published_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag_key) {
+        article_id -> BigInt,
+        tag -> Text,
+        tag_key -> Text,
+    }
+}
+
+diesel::joinable!(discussions -> users (author_id));
+diesel::joinable!(articles -> discussions (discussion_id));
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(discussions, articles, article_tags, users);

@@ -1,0 +1,3 @@
+DROP TABLE article_tags;
+DROP TABLE articles;
+DROP TABLE discussions;

@@ -1,0 +1,277 @@
+//! What articles' endpoints take and give.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use super::repo::ArticleRow;
+
+/// An article in lists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleItem {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub lead: String,
+    pub image_url: Option<String>,
+    pub published_at: DateTime<Utc>,
+    /// The people, organisations and places the news mentions.
+    pub tags: Vec<String>,
+    pub discussion_id: i64,
+    pub views: i64,
+    pub replies: i64,
+}
+
+impl ArticleItem {
+    pub fn new((article, (views, replies)): &ArticleRow, tags: Vec<String>, pending: i64) -> Self {
+        ArticleItem {
+            id: article.id,
+            slug: article.slug.clone(),
+            title: article.title.clone(),
+            lead: article.lead.clone(),
+            image_url: article.image_url.clone(),
+            published_at: article.published_at.and_utc(),
+            tags,
+            discussion_id: article.discussion_id,
+            views: views + pending,
+            replies: *replies,
+        }
+    }
+}
+
+/// An article whole.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleView {
+    #[serde(flatten)]
+    pub item: ArticleItem,
+    pub body: String,
+    pub dateline: Option<String>,
+    pub source: Option<String>,
+    pub image_credit: Option<String>,
+    pub rights_notice: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ArticleView {
+    pub fn new(row: ArticleRow, tags: Vec<String>, pending: i64) -> Self {
+        let item = ArticleItem::new(&row, tags, pending);
+        let (article, _) = row;
+        ArticleView {
+            item,
+            body: article.body,
+            dateline: article.dateline,
+            source: article.source,
+            image_credit: article.image_credit,
+            rights_notice: article.rights_notice,
+            updated_at: article.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticlePage {
+    pub items: Vec<ArticleItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleQuery {
+    /// Only articles with this tag (any case).
+    pub tag: Option<String>,
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn required_text(text: &str, max: usize) -> Result<(), ValidationError> {
+    let count = text.trim().chars().count();
+    if count == 0 || count > max {
+        return Err(ValidationError::new("length")
+            .with_message(format!("must be 1 to {max} characters, not only spaces").into()));
+    }
+    Ok(())
+}
+
+fn title_rule(text: &str) -> Result<(), ValidationError> {
+    required_text(text, 300)
+}
+fn lead_rule(text: &str) -> Result<(), ValidationError> {
+    required_text(text, 2_000)
+}
+fn body_rule(text: &str) -> Result<(), ValidationError> {
+    required_text(text, 200_000)
+}
+fn short_rule(text: &str) -> Result<(), ValidationError> {
+    required_text(text, 300)
+}
+fn notice_rule(text: &str) -> Result<(), ValidationError> {
+    required_text(text, 2_000)
+}
+
+fn slug_rule(slug: &str) -> Result<(), ValidationError> {
+    let ok = (1..=120).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("slug").with_message(
+            "must be 1 to 120 lowercase Latin letters, digits and inner hyphens".into(),
+        ))
+    }
+}
+
+fn image_url_rule(url: &str) -> Result<(), ValidationError> {
+    let ok = url.len() <= 2_000
+        && (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::new("url").with_message("must be an http(s) URL".into()))
+    }
+}
+
+fn tags_rule(tags: &[String]) -> Result<(), ValidationError> {
+    if tags.len() > 20 {
+        return Err(ValidationError::new("count").with_message("at most 20 tags".into()));
+    }
+    if tags
+        .iter()
+        .any(|t| t.trim().is_empty() || t.chars().count() > 100)
+    {
+        return Err(ValidationError::new("length")
+            .with_message("each tag must be 1 to 100 characters".into()));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct NewArticleRequest {
+    #[validate(custom(function = "title_rule"))]
+    pub title: String,
+    #[validate(custom(function = "lead_rule"))]
+    pub lead: String,
+    #[validate(custom(function = "body_rule"))]
+    pub body: String,
+    /// Made from the title when absent (transliterated: Cyrillic titles give readable slugs).
+    #[validate(custom(function = "slug_rule"))]
+    pub slug: Option<String>,
+    #[validate(custom(function = "short_rule"))]
+    pub dateline: Option<String>,
+    #[validate(custom(function = "short_rule"))]
+    pub source: Option<String>,
+    #[validate(custom(function = "image_url_rule"))]
+    pub image_url: Option<String>,
+    #[validate(custom(function = "short_rule"))]
+    pub image_credit: Option<String>,
+    #[validate(custom(function = "notice_rule"))]
+    pub rights_notice: Option<String>,
+    #[validate(custom(function = "tags_rule"))]
+    pub tags: Option<Vec<String>>,
+    /// Defaults to now; a future instant schedules the article (hidden until then).
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Absent: unchanged. `null`: cleared (for the optional fields).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ArticleUpdate {
+    #[validate(custom(function = "title_rule"))]
+    pub title: Option<String>,
+    #[validate(custom(function = "lead_rule"))]
+    pub lead: Option<String>,
+    #[validate(custom(function = "body_rule"))]
+    pub body: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub dateline: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub image_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub image_credit: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub rights_notice: Option<Option<String>>,
+    #[validate(custom(function = "tags_rule"))]
+    pub tags: Option<Vec<String>>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl ArticleUpdate {
+    /// The rules for the clearable fields, which `validator` cannot see through two Options.
+    pub fn validate_clearable(&self) -> Result<(), crate::error::ApiError> {
+        type Rule = fn(&str) -> Result<(), ValidationError>;
+        let checks: [(&str, &Option<Option<String>>, Rule); 5] = [
+            ("dateline", &self.dateline, short_rule),
+            ("source", &self.source, short_rule),
+            ("image_url", &self.image_url, image_url_rule),
+            ("image_credit", &self.image_credit, short_rule),
+            ("rights_notice", &self.rights_notice, notice_rule),
+        ];
+        for (field, value, rule) in checks {
+            if let Some(Some(text)) = value
+                && let Err(e) = rule(text)
+            {
+                let message = e.message.map(|m| m.to_string()).unwrap_or_default();
+                return Err(crate::error::ApiError::invalid(field, message));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A slug made from a title: transliterated to Latin, lowercase, hyphens, 80 characters at
+/// most.
+pub fn slug_from_title(title: &str) -> String {
+    let slug = slug::slugify(title);
+    let mut cut = String::new();
+    for word in slug.split('-') {
+        if !cut.is_empty() && cut.len() + 1 + word.len() > 80 {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push('-');
+        }
+        cut.push_str(word);
+    }
+    let cut: String = cut.chars().take(80).collect();
+    let cut = cut.trim_matches('-').to_string();
+    if cut.is_empty() {
+        "article".to_string()
+    } else {
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug_from_title;
+
+    #[test]
+    fn slugs_are_readable_for_cyrillic_titles() {
+        assert_eq!(
+            slug_from_title("Генсек НАТО призвал Россию к деэскалации"),
+            "gensek-nato-prizval-rossiiu-k-deeskalatsii"
+        );
+        assert_eq!(slug_from_title("Hello, World!"), "hello-world");
+        assert_eq!(slug_from_title("!!!"), "article");
+        assert!(slug_from_title(&"word ".repeat(40)).len() <= 80);
+    }
+}

@@ -1,0 +1,16 @@
+//! Articles (the news): editors publish, update and delete them; each has a discussion.
+
+pub mod dto;
+pub mod handlers;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    use handlers::*;
+    cfg.service(list)
+        .service(create)
+        .service(show)
+        .service(update)
+        .service(remove);
+}

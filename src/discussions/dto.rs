@@ -1,0 +1,189 @@
+//! What discussions' endpoints take and give.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::repo::{AuthorRow, Discussion};
+
+/// Who wrote something.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Author {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
+
+impl From<AuthorRow> for Author {
+    fn from((id, username, display_name): AuthorRow) -> Author {
+        Author {
+            id,
+            username,
+            display_name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Article,
+    Topic,
+}
+
+/// A discussion as the feed shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedItem {
+    pub id: i64,
+    pub kind: Kind,
+    pub title: String,
+    /// The article's slug, for an article's discussion.
+    pub article_slug: Option<String>,
+    /// Null for articles' discussions.
+    pub author: Option<Author>,
+    pub views: i64,
+    pub replies: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub pinned: bool,
+    pub locked: bool,
+}
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+impl FeedItem {
+    pub fn new(discussion: &Discussion, author: Option<AuthorRow>, pending_views: i64) -> Self {
+        let kind = if discussion.kind == "article" {
+            Kind::Article
+        } else {
+            Kind::Topic
+        };
+        FeedItem {
+            id: discussion.id,
+            kind,
+            title: discussion.title.clone(),
+            article_slug: discussion.article_slug.clone(),
+            author: if kind == Kind::Article {
+                None
+            } else {
+                author.map(Author::from)
+            },
+            views: discussion.views + pending_views,
+            replies: discussion.replies,
+            created_at: utc(discussion.created_at),
+            last_activity_at: utc(discussion.last_activity_at),
+            pinned: discussion.pinned,
+            locked: discussion.locked,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only discussions active after this instant (RFC 3339): the "Update" button.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// One discussion, with the body of a topic.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscussionView {
+    #[serde(flatten)]
+    pub item: FeedItem,
+    /// A topic's Markdown; null for articles (their text is the article's).
+    pub body: Option<String>,
+    /// `body` rendered to sanitized HTML.
+    pub body_html: Option<String>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+impl DiscussionView {
+    pub fn new(discussion: Discussion, author: Option<AuthorRow>, pending_views: i64) -> Self {
+        DiscussionView {
+            item: FeedItem::new(&discussion, author, pending_views),
+            edited_at: discussion.edited_at.map(utc),
+            body: discussion.body,
+            body_html: discussion.body_html,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct NewTopic {
+    #[validate(custom(function = "crate::discussions::dto::title_rule"))]
+    pub title: String,
+    /// Markdown, 1 to 20,000 characters.
+    #[validate(custom(function = "crate::discussions::dto::body_rule"))]
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct TopicEdit {
+    #[validate(custom(function = "crate::discussions::dto::title_rule"))]
+    pub title: Option<String>,
+    #[validate(custom(function = "crate::discussions::dto::body_rule"))]
+    pub body: Option<String>,
+}
+
+fn text_rule(text: &str, max: usize) -> Result<(), validator::ValidationError> {
+    let count = text.trim().chars().count();
+    if count == 0 || count > max {
+        return Err(validator::ValidationError::new("length")
+            .with_message(format!("must be 1 to {max} characters, not only spaces").into()));
+    }
+    Ok(())
+}
+
+pub fn title_rule(title: &str) -> Result<(), validator::ValidationError> {
+    text_rule(title, 200)
+}
+
+pub fn body_rule(body: &str) -> Result<(), validator::ValidationError> {
+    text_rule(body, 20_000)
+}
+
+/// What SSE clients receive in each `event: discussion`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscussionEvent {
+    /// `created` or `activity`.
+    pub event: &'static str,
+    pub id: i64,
+    pub kind: Kind,
+    pub title: String,
+    pub views: i64,
+    pub replies: i64,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+impl DiscussionEvent {
+    pub fn new(event: &'static str, discussion: &Discussion) -> Self {
+        let item = FeedItem::new(discussion, None, 0);
+        DiscussionEvent {
+            event,
+            id: item.id,
+            kind: item.kind,
+            title: item.title,
+            views: item.views,
+            replies: item.replies,
+            last_activity_at: item.last_activity_at,
+        }
+    }
+
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,272 @@
+//! The feed, one discussion, topics, and the live stream.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::Duration;
+use validator::Validate;
+
+use super::dto::*;
+use super::live::Live;
+use super::repo::{self, FeedKey, NewDiscussion};
+use super::views::{ViewCounter, Viewer};
+use crate::auth::{ActiveUser, AuthUser, Role};
+use crate::config::Settings;
+use crate::db::{Db, now};
+use crate::error::{ApiError, Problem};
+use crate::extract::Json;
+use crate::markdown;
+use crate::pagination::{self, json_with_etag};
+use crate::ratelimit::ClientIp;
+
+fn feed_cursor(key: &FeedKey) -> String {
+    pagination::encode(&[
+        u8::from(key.pinned).to_string(),
+        pagination::time_part(key.last_activity_at),
+        key.id.to_string(),
+    ])
+}
+
+fn parse_feed_cursor(cursor: &str) -> Result<FeedKey, ApiError> {
+    let parts = pagination::decode(cursor, 3)?;
+    let pinned = match parts[0].as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "cursor is not one this API gave".into(),
+            ));
+        }
+    };
+    Ok(FeedKey {
+        pinned,
+        last_activity_at: pagination::time(&parts[1])?,
+        id: pagination::number(&parts[2])?,
+    })
+}
+
+/// The "Discussion" feed: articles' and readers' discussions, pinned first, then by last
+/// activity. Answers `304` to a matching `If-None-Match`.
+#[utoipa::path(
+    tag = "discussions",
+    params(FeedQuery),
+    responses(
+        (status = 200, description = "A page of the feed", body = FeedPage,
+         headers(("ETag" = String, description = "Weak tag of this page"))),
+        (status = 304, description = "Not modified since the `If-None-Match` tag"),
+        (status = 400, description = "Bad cursor, limit or since", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/discussions")]
+pub async fn feed(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    views: web::Data<ViewCounter>,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::PageQuery {
+        limit: query.limit,
+        cursor: None,
+    }
+    .limit()?;
+    let after = query.cursor.as_deref().map(parse_feed_cursor).transpose()?;
+    let since = query.since.map(|s| s.naive_utc());
+    let mut rows = db
+        .run(move |conn| Ok(repo::feed(conn, after, since, limit + 1, now())?))
+        .await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|(d, _)| {
+            feed_cursor(&FeedKey {
+                pinned: d.pinned,
+                last_activity_at: d.last_activity_at,
+                id: d.id,
+            })
+        })
+    } else {
+        None
+    };
+    let page = FeedPage {
+        items: rows
+            .into_iter()
+            .map(|(d, author)| {
+                let pending = views.pending(d.id);
+                FeedItem::new(&d, author, pending)
+            })
+            .collect(),
+        next_cursor,
+    };
+    json_with_etag(&req, &page)
+}
+
+/// Server-Sent Events: `event: discussion` each time a discussion is created or gets new
+/// activity (data: a `DiscussionEvent`), and a keep-alive comment every 15 s.
+#[utoipa::path(
+    tag = "discussions",
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = DiscussionEvent))
+)]
+#[get("/api/v1/discussions/stream")]
+pub async fn stream(live: web::Data<Live>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(live.stream())
+}
+
+/// Starts a topic.
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    request_body = NewTopic,
+    responses(
+        (status = 201, description = "The new topic", body = DiscussionView),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/discussions")]
+pub async fn create_topic(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    live: web::Data<Live>,
+    body: Json<NewTopic>,
+) -> Result<HttpResponse, ApiError> {
+    let topic = body.into_inner();
+    topic.validate()?;
+    let body_html = markdown::to_html(&topic.body);
+    let (row, events) = db
+        .tx(move |conn| {
+            let at = now();
+            let id = repo::insert(
+                conn,
+                &NewDiscussion {
+                    kind: "topic",
+                    title: topic.title.trim(),
+                    body: Some(&topic.body),
+                    body_html: Some(&body_html),
+                    author_id: Some(user.id),
+                    article_slug: None,
+                    visible_from: at,
+                    created_at: at,
+                    last_activity_at: at,
+                },
+            )?;
+            let row = repo::by_id(conn, id)?;
+            let event = DiscussionEvent::new("created", &row.0).json();
+            let events = repo::notify(conn, super::live::CHANNEL, &event)?;
+            Ok((row, events))
+        })
+        .await?;
+    live.publish_all(events);
+    let (discussion, author) = row;
+    Ok(HttpResponse::Created().json(DiscussionView::new(discussion, author, 0)))
+}
+
+/// One discussion; counts a view (one per viewer per day).
+#[utoipa::path(
+    tag = "discussions",
+    params(("id" = i64, Path, description = "The discussion")),
+    responses(
+        (status = 200, description = "The discussion", body = DiscussionView),
+        (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/discussions/{id}")]
+pub async fn show(
+    req: HttpRequest,
+    auth: Option<AuthUser>,
+    db: web::Data<Db>,
+    views: web::Data<ViewCounter>,
+    path: web::Path<i64>,
+) -> Result<web::Json<DiscussionView>, ApiError> {
+    let id = path.into_inner();
+    let (discussion, author) = db
+        .run(move |conn| Ok(repo::by_id(conn, id)?))
+        .await
+        .map_err(not_found)?;
+    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
+    if discussion.visible_from > now() && !editor {
+        return Err(not_found(ApiError::NotFound(String::new())));
+    }
+    let pending = views.record(id, viewer(&req, auth));
+    Ok(web::Json(DiscussionView::new(discussion, author, pending)))
+}
+
+fn not_found(error: ApiError) -> ApiError {
+    match error {
+        ApiError::NotFound(_) => ApiError::NotFound("no such discussion".into()),
+        other => other,
+    }
+}
+
+/// Who is viewing: the signed-in user, or else the client's address.
+pub fn viewer(req: &HttpRequest, auth: Option<AuthUser>) -> Viewer {
+    match auth {
+        Some(user) => Viewer::User(user.id),
+        None => Viewer::Address(ClientIp::of(req).0),
+    }
+}
+
+/// Edits a topic: its author within the edit window, or a moderator.
+#[utoipa::path(
+    tag = "discussions",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The topic")),
+    request_body = TopicEdit,
+    responses(
+        (status = 200, description = "The edited topic", body = DiscussionView),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author, or the edit window has passed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/discussions/{id}")]
+pub async fn edit_topic(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    views: web::Data<ViewCounter>,
+    path: web::Path<i64>,
+    body: Json<TopicEdit>,
+) -> Result<web::Json<DiscussionView>, ApiError> {
+    let id = path.into_inner();
+    let edit = body.into_inner();
+    edit.validate()?;
+    let window = Duration::minutes(settings.edit_window_minutes);
+    let (discussion, author) = db
+        .tx(move |conn| {
+            let (discussion, _) = repo::by_id(conn, id).map_err(|e| not_found(e.into()))?;
+            if discussion.kind != "topic" {
+                return Err(ApiError::NotFound("no such topic".into()));
+            }
+            let at = now();
+            let moderator = user.role.includes(Role::Moderator);
+            if !moderator {
+                if discussion.author_id != Some(user.id) {
+                    return Err(ApiError::Forbidden(
+                        "only its author may edit a topic".into(),
+                    ));
+                }
+                if at - discussion.created_at > window {
+                    return Err(ApiError::Forbidden(format!(
+                        "topics can be edited for {} minutes after they are posted",
+                        window.num_minutes()
+                    )));
+                }
+            }
+            let title = edit.title.as_deref().unwrap_or(&discussion.title).trim();
+            let body = edit
+                .body
+                .as_deref()
+                .or(discussion.body.as_deref())
+                .unwrap_or("");
+            repo::edit_topic(conn, id, title, body, &markdown::to_html(body), at)?;
+            Ok(repo::by_id(conn, id)?)
+        })
+        .await?;
+    let pending = views.pending(id);
+    Ok(web::Json(DiscussionView::new(discussion, author, pending)))
+}

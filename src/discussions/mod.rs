@@ -1,0 +1,37 @@
+//! Discussions: the feed ordered by last activity, topics, view and reply counters, and live
+//! updates. Every article has a discussion; readers start topics.
+
+pub mod dto;
+pub mod handlers;
+pub mod live;
+pub mod repo;
+pub mod views;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::DbConn;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    use handlers::*;
+    // `stream` before `{id}`: the first matching route wins.
+    cfg.service(feed)
+        .service(stream)
+        .service(create_topic)
+        .service(show)
+        .service(edit_topic);
+}
+
+/// New activity in a discussion, for the features that cause it (comments): moves `replies`
+/// by `replies_delta`, sets `last_activity_at`, and announces it, all in the caller's
+/// transaction. Returns what to hand to `Live::publish_all` after the commit.
+pub fn record_activity(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    replies_delta: i64,
+    at: chrono::NaiveDateTime,
+) -> Result<Option<String>, crate::error::ApiError> {
+    repo::record_activity(conn, discussion_id, replies_delta, at)?;
+    let (discussion, _) = repo::by_id(conn, discussion_id)?;
+    let event = dto::DiscussionEvent::new("activity", &discussion).json();
+    Ok(repo::notify(conn, live::CHANNEL, &event)?)
+}

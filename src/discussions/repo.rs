@@ -1,0 +1,225 @@
+//! SQL of discussions: the feed, one discussion, topics, counters.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{discussions, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = discussions)]
+pub struct Discussion {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub body: Option<String>,
+    pub body_html: Option<String>,
+    pub author_id: Option<i64>,
+    pub article_slug: Option<String>,
+    pub views: i64,
+    pub replies: i64,
+    pub pinned: bool,
+    pub locked: bool,
+    pub visible_from: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+/// `(id, username, display_name)` of an author.
+pub type AuthorRow = (i64, String, String);
+
+/// A discussion with its author, as lists and pages show it.
+pub type DiscussionRow = (Discussion, Option<AuthorRow>);
+
+/// Where a feed page starts: after this item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedKey {
+    pub pinned: bool,
+    pub last_activity_at: NaiveDateTime,
+    pub id: i64,
+}
+
+/// Feed rows in order (pinned first, then last activity, then id, all descending), visible
+/// at `now`, after `after`, active after `since`. Each segment (pinned, unpinned) is one range
+/// read of `discussions_feed`; no OFFSET, so deep pages cost what the first does.
+pub fn feed(
+    conn: &mut DbConn,
+    after: Option<FeedKey>,
+    since: Option<NaiveDateTime>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<DiscussionRow>> {
+    let mut rows = Vec::new();
+    if after.is_none_or(|key| key.pinned) {
+        let start = after.map(|key| (key.last_activity_at, key.id));
+        rows = feed_segment(conn, true, start, since, limit, now)?;
+        if rows.len() as i64 >= limit {
+            return Ok(rows);
+        }
+    }
+    let start = after
+        .filter(|key| !key.pinned)
+        .map(|key| (key.last_activity_at, key.id));
+    let rest = feed_segment(conn, false, start, since, limit - rows.len() as i64, now)?;
+    rows.extend(rest);
+    Ok(rows)
+}
+
+fn feed_segment(
+    conn: &mut DbConn,
+    pinned: bool,
+    after: Option<(NaiveDateTime, i64)>,
+    since: Option<NaiveDateTime>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<DiscussionRow>> {
+    let mut query = discussions::table
+        .left_join(users::table)
+        .filter(discussions::pinned.eq(pinned))
+        .filter(discussions::visible_from.le(now))
+        .into_boxed();
+    if let Some((at, id)) = after {
+        // `at <= x` is the index range; the OR only decides ties on the timestamp.
+        query = query.filter(discussions::last_activity_at.le(at)).filter(
+            discussions::last_activity_at
+                .lt(at)
+                .or(discussions::id.lt(id)),
+        );
+    }
+    if let Some(since) = since {
+        query = query.filter(discussions::last_activity_at.gt(since));
+    }
+    query
+        .order((discussions::last_activity_at.desc(), discussions::id.desc()))
+        .limit(limit)
+        .select((
+            Discussion::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .load(conn)
+}
+
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<DiscussionRow> {
+    discussions::table
+        .left_join(users::table)
+        .filter(discussions::id.eq(id))
+        .select((
+            Discussion::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .first(conn)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = discussions)]
+pub struct NewDiscussion<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: Option<&'a str>,
+    pub body_html: Option<&'a str>,
+    pub author_id: Option<i64>,
+    pub article_slug: Option<&'a str>,
+    pub visible_from: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewDiscussion) -> QueryResult<i64> {
+    diesel::insert_into(discussions::table)
+        .values(new)
+        .returning(discussions::id)
+        .get_result(conn)
+}
+
+/// Changes a topic's title and body (and their rendering); marks it edited.
+pub fn edit_topic(
+    conn: &mut DbConn,
+    id: i64,
+    title: &str,
+    body: &str,
+    body_html: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(discussions::table.find(id))
+        .set((
+            discussions::title.eq(title),
+            discussions::body.eq(body),
+            discussions::body_html.eq(body_html),
+            discussions::edited_at.eq(Some(at)),
+        ))
+        .execute(conn)
+}
+
+/// What an article's changes mean for its discussion.
+pub fn sync_article(
+    conn: &mut DbConn,
+    id: i64,
+    title: &str,
+    published_at: NaiveDateTime,
+    moved_activity: bool,
+) -> QueryResult<usize> {
+    let target = discussions::table.find(id);
+    if moved_activity {
+        diesel::update(target)
+            .set((
+                discussions::title.eq(title),
+                discussions::visible_from.eq(published_at),
+                discussions::last_activity_at.eq(published_at),
+            ))
+            .execute(conn)
+    } else {
+        diesel::update(target)
+            .set((
+                discussions::title.eq(title),
+                discussions::visible_from.eq(published_at),
+            ))
+            .execute(conn)
+    }
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::delete(discussions::table.find(id)).execute(conn)
+}
+
+/// New activity in a discussion: `replies` moves by `replies_delta` and `last_activity_at`
+/// becomes `at`, in the caller's transaction. The comments feature calls this for every new,
+/// hidden, restored or deleted comment.
+pub fn record_activity(
+    conn: &mut DbConn,
+    id: i64,
+    replies_delta: i64,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(discussions::table.find(id))
+        .set((
+            discussions::replies.eq(discussions::replies + replies_delta),
+            discussions::last_activity_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Adds buffered view counts, as deltas so that several processes add up.
+pub fn add_views(conn: &mut DbConn, deltas: &[(i64, i64)]) -> QueryResult<()> {
+    for (id, delta) in deltas {
+        diesel::update(discussions::table.find(id))
+            .set(discussions::views.eq(discussions::views + delta))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Tells every process that a discussion changed (PostgreSQL `NOTIFY`, delivered on commit).
+/// On SQLite (one process) it returns the payload for the caller to publish after commit.
+pub fn notify(conn: &mut DbConn, channel: &str, payload: &str) -> QueryResult<Option<String>> {
+    match conn {
+        DbConn::Pg(pg) => {
+            diesel::sql_query("SELECT pg_notify($1, $2)")
+                .bind::<diesel::sql_types::Text, _>(channel)
+                .bind::<diesel::sql_types::Text, _>(payload)
+                .execute(pg)?;
+            Ok(None)
+        }
+        DbConn::Sqlite(_) => Ok(Some(payload.to_string())),
+    }
+}

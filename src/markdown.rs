@@ -1,0 +1,70 @@
+//! Markdown in, sanitized HTML out: rendered once, when a text is written.
+//!
+//! pulldown-cmark renders CommonMark (tables and strikethrough too); ammonia then keeps only
+//! safe tags and attributes: no scripts, styles or event handlers, only `http`, `https` and
+//! `mailto` links, and every link gets `rel="nofollow ugc noopener"`.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{Options, Parser, html};
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("nofollow ugc noopener"));
+    builder
+});
+
+/// The sanitized HTML of a Markdown text.
+pub fn to_html(markdown: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    SANITIZER.clean(&raw).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_html;
+
+    #[test]
+    fn renders_markdown() {
+        assert_eq!(
+            to_html("**bold** and _it_"),
+            "<p><strong>bold</strong> and <em>it</em></p>\n"
+        );
+    }
+
+    #[test]
+    fn neutralises_scripts_handlers_and_bad_links() {
+        for attack in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[x](javascript:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<iframe src=\"https://evil.example\"></iframe>",
+            "<div style=\"background:url(javascript:alert(1))\">x</div>",
+        ] {
+            let html = to_html(attack);
+            for bad in [
+                "<script",
+                "onerror",
+                "javascript:",
+                "data:",
+                "<iframe",
+                "style=",
+            ] {
+                assert!(!html.contains(bad), "{attack} -> {html}");
+            }
+        }
+    }
+
+    #[test]
+    fn links_get_rel() {
+        let html = to_html("[site](https://example.com)");
+        assert!(html.contains(r#"rel="nofollow ugc noopener""#), "{html}");
+    }
+}
