@@ -125,7 +125,7 @@ pub fn list(
         .load(conn)
 }
 
-/// The tags of these articles, in the order they were given.
+/// The tags of these articles, alphabetically.
 pub fn tags_of(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
     article_tags::table
         .filter(article_tags::article_id.eq_any(ids))

@@ -74,14 +74,20 @@ fn migrations_have_the_same_names_on_both_backends() {
     assert_eq!(sqlite, names("postgres"));
 }
 
-/// `tribune serve` answers, then stops cleanly on SIGTERM with exit status 0.
-#[test]
-fn serve_stops_gracefully_on_sigterm() {
-    let db = TestDb::create();
+/// A `tribune serve` process on `db`, with its address and the rest of its log.
+struct Served {
+    child: std::process::Child,
+    address: String,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+fn serve(db: &TestDb) -> Served {
     let mut child = tribune()
         .env("DATABASE_URL", &db.url)
         .env("TRIBUNE_LISTEN", "127.0.0.1:0")
         .env("TRIBUNE_WORKERS", "1")
+        .env("TRIBUNE_RATE_LIMITS", "off")
+        .env("TRIBUNE_MAIL_DIR", db.dir().join("mail"))
         .env("LOG_FORMAT", "json")
         .arg("serve")
         .stdout(Stdio::piped())
@@ -99,37 +105,127 @@ fn serve_stops_gracefully_on_sigterm() {
             break entry["fields"]["address"].as_str().unwrap().to_string();
         }
     };
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.0\r\nHost: tribune\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.0 200 OK"), "{answer}");
-    assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
+    Served {
+        child,
+        address,
+        lines,
+    }
+}
 
-    let killed = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+impl Served {
+    /// One request over a fresh connection: (status, body).
+    fn http(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
+        let mut request = format!("{method} {path} HTTP/1.0\r\nHost: tribune\r\n");
+        if let Some(token) = token {
+            request.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }
-        assert!(
-            Instant::now() < deadline,
-            "still running 15 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status}");
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let body = body.unwrap_or("");
+        if !body.is_empty() {
+            request.push_str("Content-Type: application/json\r\n");
+        }
+        request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let status = answer[9..12].parse().unwrap();
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// SIGTERM, then waits for the exit; returns the rest of the log.
+    fn terminate(mut self) -> Vec<String> {
+        let killed = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running 15 s after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status}");
+        self.lines.map_while(Result::ok).collect()
+    }
+}
+
+/// `tribune serve` answers, then stops cleanly on SIGTERM with exit status 0.
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let db = TestDb::create();
+    let server = serve(&db);
+    assert_eq!(
+        server.http("GET", "/healthz", None, None),
+        (200, r#"{"status":"ok"}"#.to_string())
+    );
+    let rest = server.terminate();
     assert!(
         rest.iter().any(|l| l.contains("server stopped")),
         "{rest:?}"
     );
+}
+
+/// Views counted just before a SIGTERM are in the database after the restart.
+#[test]
+fn views_survive_a_sigterm_restart() {
+    let db = TestDb::create();
+    let server = serve(&db);
+    let register =
+        r#"{"username":"viewer","email":"viewer@example.com","password":"plum-violet-harbour-27"}"#;
+    let (status, body) = server.http("POST", "/api/v1/auth/register", None, Some(register));
+    assert_eq!(status, 201, "{body}");
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let (status, body) = server.http(
+        "POST",
+        "/api/v1/discussions",
+        Some(&token),
+        Some(r#"{"title":"Counted","body":"Look at me."}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        server
+            .http(
+                "GET",
+                &format!("/api/v1/discussions/{id}"),
+                Some(&token),
+                None
+            )
+            .0,
+        200
+    );
+    // Stopped at once: the view is still in the buffer, and the stop must flush it.
+    let rest = server.terminate();
+    assert!(
+        rest.iter().any(|l| l.contains("view counts flushed")),
+        "{rest:?}"
+    );
+
+    let server = serve(&db);
+    let (status, body) = server.http("GET", "/api/v1/discussions", None, None);
+    assert_eq!(status, 200);
+    let feed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(feed["items"][0]["views"], 1, "{feed}");
+    server.terminate();
 }
 
 /// `tribune user create` makes an account that can sign in, and refuses a clash clearly.

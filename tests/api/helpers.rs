@@ -363,6 +363,45 @@ impl TestApp {
         .await
     }
 
+    /// An account with the editor role, signed in again so that its token says so.
+    pub async fn editor(&self, name: &str) -> Tokens {
+        let tokens = self.signed_up(name).await;
+        self.sql(&format!(
+            "UPDATE users SET role = 'editor' WHERE id = {}",
+            tokens.user_id
+        ));
+        Tokens::from(&self.login(name, PASSWORD).await)
+    }
+
+    // -- articles and discussions --
+
+    pub async fn create_article(&self, token: &str, body: &Value) -> Response {
+        self.send_json("POST", "/api/v1/articles", Some(token), Some(body))
+            .await
+    }
+
+    pub async fn create_topic(&self, token: &str, title: &str, body: &str) -> Response {
+        let body = serde_json::json!({"title": title, "body": body});
+        self.send_json("POST", "/api/v1/discussions", Some(token), Some(&body))
+            .await
+    }
+
+    /// A topic's id, created by `token`'s user.
+    pub async fn topic(&self, token: &str, title: &str) -> i64 {
+        let res = self.create_topic(token, title, "Something to say.").await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.json()["id"].as_i64().unwrap()
+    }
+
+    pub async fn feed(&self, query: &str) -> Response {
+        self.get(&format!("/api/v1/discussions{query}")).await
+    }
+
+    /// Waits for the view counter's flush (about every second).
+    pub async fn after_flush(&self) {
+        actix_web::rt::time::sleep(Duration::from_millis(1600)).await;
+    }
+
     /// Runs a statement straight on the test's database (to set up what no endpoint does yet).
     pub fn sql(&self, statement: &str) {
         let mut conn = self.connection();
@@ -385,7 +424,7 @@ impl TestApp {
         row.n
     }
 
-    fn connection(&self) -> tribune::db::DbConn {
+    pub fn connection(&self) -> tribune::db::DbConn {
         let target = tribune::config::DatabaseTarget::parse(&self.db.url).unwrap();
         tribune::db::connect(&target).unwrap()
     }

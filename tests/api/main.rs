@@ -2,8 +2,10 @@
 //! `TEST_DATABASE_URL` is set. One binary, one module per area.
 
 mod accounts;
+mod articles;
 mod cli;
 mod cors;
+mod discussions;
 mod errors;
 mod helpers;
 mod jwt;
