@@ -33,6 +33,13 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (YAML).
     Openapi,
+    /// Fill the database with generated users, articles and topics (demo, benchmarks).
+    Seed {
+        #[arg(long, default_value_t = 50)]
+        users: u32,
+        #[arg(long, default_value_t = 1000)]
+        discussions: u32,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -85,6 +92,7 @@ pub fn main() -> ExitCode {
                     display_name,
                 },
         } => create_user(settings, username, email, role, display_name),
+        Command::Seed { users, discussions } => seed(settings, users, discussions),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -170,4 +178,24 @@ fn explain(error: ApiError) -> anyhow::Error {
         ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
         other => anyhow::anyhow!("{other}"),
     }
+}
+
+fn seed(settings: Settings, users: u32, discussions: u32) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let db = actix_web::rt::task::spawn_blocking(move || {
+            Db::connect_and_migrate(&settings.database, 2, settings.db_timeout)
+        })
+        .await??;
+        let started = std::time::Instant::now();
+        let (users, discussions) = crate::seed::seed(&db, &Hasher::new(1), users, discussions)
+            .await
+            .map_err(explain)?;
+        println!(
+            "seeded {users} users and {discussions} discussions in {:.1} s (password of every \
+             seeded account: {})",
+            started.elapsed().as_secs_f64(),
+            crate::seed::SEED_PASSWORD
+        );
+        Ok(())
+    })
 }

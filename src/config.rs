@@ -193,6 +193,8 @@ pub struct Settings {
     pub login_failures_per_hour: u32,
     /// `TRIBUNE_EDIT_WINDOW_MINUTES`: how long authors may edit what they posted.
     pub edit_window_minutes: i64,
+    /// `TRIBUNE_FEED_CACHE_MS`: how long a feed page may be served from memory (0: never).
+    pub feed_cache: Duration,
 }
 
 /// A setting that could not be used; names the variable.
@@ -275,6 +277,7 @@ const KEYS: &[&str] = &[
     "TRIBUNE_AUTH_RATE",
     "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
     "TRIBUNE_EDIT_WINDOW_MINUTES",
+    "TRIBUNE_FEED_CACHE_MS",
 ];
 
 fn is_known_key(key: &str) -> bool {
@@ -568,6 +571,13 @@ impl Settings {
             |n| (0..=525_600).contains(n),
             "a number of minutes from 0 to 525600",
         )?;
+        let feed_cache = Duration::from_millis(number(
+            source,
+            "TRIBUNE_FEED_CACHE_MS",
+            500u64,
+            |ms| *ms <= 60_000,
+            "a number of milliseconds from 0 to 60000",
+        )?);
 
         Ok(Settings {
             database,
@@ -593,6 +603,7 @@ impl Settings {
             auth_rate_per_minute,
             login_failures_per_hour,
             edit_window_minutes,
+            feed_cache,
         })
     }
 

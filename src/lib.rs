@@ -32,6 +32,8 @@ pub mod ops;
 pub mod pagination;
 /// The client's address (through trusted proxies) and per-address rate limits.
 pub mod ratelimit;
+/// `tribune seed`: generated demo and benchmark data, inserted in bulk.
+pub mod seed;
 /// `Application::build`: the bound server and its background work; used by the tests too.
 pub mod startup;
 /// Logging (tracing), request ids and Prometheus metrics.

@@ -74,33 +74,35 @@ pub fn time(part: &str) -> Result<NaiveDateTime, ApiError> {
         .ok_or_else(bad_cursor)
 }
 
-/// A JSON answer with a weak `ETag` of its body; `304 Not Modified` (no body) when the
-/// request's `If-None-Match` names that tag, so polling clients pay nothing when nothing
-/// changed.
-pub fn json_with_etag<T: serde::Serialize>(
-    req: &actix_web::HttpRequest,
-    value: &T,
-) -> Result<actix_web::HttpResponse, ApiError> {
-    use actix_web::http::header;
+/// A weak `ETag` for a body.
+pub fn etag_of(body: &[u8]) -> String {
     use sha2::Digest;
-    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
-    let digest = sha2::Sha256::digest(&body);
-    let tag = format!("W/\"{}\"", crate::auth::tokens::hex(&digest[..12]));
+    let digest = sha2::Sha256::digest(body);
+    format!("W/\"{}\"", crate::auth::tokens::hex(&digest[..12]))
+}
+
+/// A JSON answer with its `ETag`; `304 Not Modified` (no body) when the request's
+/// `If-None-Match` names that tag, so polling clients pay nothing when nothing changed.
+pub fn respond_with_etag(
+    req: &actix_web::HttpRequest,
+    body: impl Into<actix_web::web::Bytes>,
+    etag: &str,
+) -> actix_web::HttpResponse {
+    use actix_web::http::header;
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let mut response = if matches {
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
         actix_web::HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish()
     } else {
         actix_web::HttpResponse::Ok()
-    };
-    response.insert_header((header::ETAG, tag));
-    if matches {
-        Ok(response.finish())
-    } else {
-        Ok(response.content_type("application/json").body(body))
+            .insert_header((header::ETAG, etag))
+            .content_type("application/json")
+            .body(body.into())
     }
 }
 

@@ -22,6 +22,7 @@ use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::{Secret, Settings};
 use crate::db::{Db, repo};
+use crate::discussions::feed_cache::FeedCache;
 use crate::discussions::live::Live;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, problem_json_for_all_errors};
@@ -89,7 +90,8 @@ impl Application {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (closing, closing_rx) = watch::channel(false);
-        let live = web::Data::new(Live::new(closing_rx));
+        let feed_cache = web::Data::new(FeedCache::new(settings.feed_cache));
+        let live = web::Data::new(Live::new(closing_rx, feed_cache.clone().into_inner()));
         let views = web::Data::new(ViewCounter::default());
         let workers = vec![
             actix_web::rt::spawn(crate::discussions::views::run_flusher(
@@ -138,6 +140,7 @@ impl Application {
                 .app_data(outbox.clone())
                 .app_data(settings_data.clone())
                 .app_data(live.clone())
+                .app_data(feed_cache.clone())
                 .app_data(views.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(request_timeout)

@@ -9,9 +9,9 @@ use super::dto::*;
 use super::repo::{self, ArticleChanges, ArticleRow, NewArticle};
 use crate::auth::{ActiveUser, AuthUser, Role};
 use crate::db::{Db, DbConn, now};
-use crate::discussions::dto::DiscussionEvent;
+use crate::discussions::announce;
 use crate::discussions::handlers::viewer;
-use crate::discussions::live::{CHANNEL, Live};
+use crate::discussions::live::Live;
 use crate::discussions::repo as discussions;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
@@ -195,8 +195,7 @@ pub async fn create(
             let mut events = None;
             if published_at <= at {
                 let (discussion, _) = discussions::by_id(conn, discussion_id)?;
-                let event = DiscussionEvent::new("created", &discussion).json();
-                events = discussions::notify(conn, CHANNEL, &event)?;
+                events = announce(conn, "created", &discussion)?;
             }
             Ok((slug, events))
         })
@@ -238,6 +237,7 @@ pub async fn update(
     user: ActiveUser,
     db: web::Data<Db>,
     views: web::Data<ViewCounter>,
+    live: web::Data<Live>,
     path: web::Path<String>,
     body: Json<ArticleUpdate>,
 ) -> Result<web::Json<ArticleView>, ApiError> {
@@ -279,9 +279,11 @@ pub async fn update(
             published_at,
             was_scheduled,
         )?;
-        Ok(())
+        let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
+        announce(conn, "updated", &discussion)
     })
-    .await?;
+    .await
+    .map(|events| live.publish_all(events))?;
     let (row, tags) = load(&db, slug).await?;
     let pending = views.pending(row.0.discussion_id);
     Ok(web::Json(ArticleView::new(row, tags, pending)))
@@ -303,6 +305,7 @@ pub async fn update(
 pub async fn remove(
     user: ActiveUser,
     db: web::Data<Db>,
+    live: web::Data<Live>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
@@ -310,10 +313,12 @@ pub async fn remove(
     db.tx(move |conn| {
         let (article, _) = repo::by_slug(conn, &slug)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+        let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
         repo::delete(conn, article.id)?;
         discussions::delete(conn, article.discussion_id)?;
-        Ok(())
+        announce(conn, "deleted", &discussion)
     })
-    .await?;
+    .await
+    .map(|events| live.publish_all(events))?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -159,7 +159,7 @@ pub fn body_rule(body: &str) -> Result<(), validator::ValidationError> {
 /// What SSE clients receive in each `event: discussion`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DiscussionEvent {
-    /// `created` or `activity`.
+    /// `created`, `activity` (a new comment), `updated` (an edit) or `deleted`.
     pub event: &'static str,
     pub id: i64,
     pub kind: Kind,

@@ -6,6 +6,7 @@ use chrono::Duration;
 use validator::Validate;
 
 use super::dto::*;
+use super::feed_cache::{CachedPage, FeedCache};
 use super::live::Live;
 use super::repo::{self, FeedKey, NewDiscussion};
 use super::views::{ViewCounter, Viewer};
@@ -15,7 +16,7 @@ use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::markdown;
-use crate::pagination::{self, json_with_etag};
+use crate::pagination::{self, respond_with_etag};
 use crate::ratelimit::ClientIp;
 
 fn feed_cursor(key: &FeedKey) -> String {
@@ -61,8 +62,12 @@ pub async fn feed(
     req: HttpRequest,
     db: web::Data<Db>,
     views: web::Data<ViewCounter>,
+    cache: web::Data<FeedCache>,
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(page) = cache.get(req.query_string()) {
+        return Ok(respond_with_etag(&req, page.body.to_vec(), &page.etag));
+    }
     let query = query.into_inner();
     let limit = pagination::PageQuery {
         limit: query.limit,
@@ -96,7 +101,17 @@ pub async fn feed(
             .collect(),
         next_cursor,
     };
-    json_with_etag(&req, &page)
+    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    let etag = pagination::etag_of(&body);
+    let response = respond_with_etag(&req, body.clone(), &etag);
+    cache.put(
+        req.query_string(),
+        CachedPage {
+            body: body.into(),
+            etag: etag.into(),
+        },
+    );
+    Ok(response)
 }
 
 /// Server-Sent Events: `event: discussion` each time a discussion is created or gets new
@@ -154,8 +169,7 @@ pub async fn create_topic(
                 },
             )?;
             let row = repo::by_id(conn, id)?;
-            let event = DiscussionEvent::new("created", &row.0).json();
-            let events = repo::notify(conn, super::live::CHANNEL, &event)?;
+            let events = super::announce(conn, "created", &row.0)?;
             Ok((row, events))
         })
         .await?;
@@ -229,6 +243,7 @@ pub async fn edit_topic(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     views: web::Data<ViewCounter>,
+    live: web::Data<Live>,
     path: web::Path<i64>,
     body: Json<TopicEdit>,
 ) -> Result<web::Json<DiscussionView>, ApiError> {
@@ -236,7 +251,7 @@ pub async fn edit_topic(
     let edit = body.into_inner();
     edit.validate()?;
     let window = Duration::minutes(settings.edit_window_minutes);
-    let (discussion, author) = db
+    let (row, events) = db
         .tx(move |conn| {
             let (discussion, _) = repo::by_id(conn, id).map_err(|e| not_found(e.into()))?;
             if discussion.kind != "topic" {
@@ -264,9 +279,13 @@ pub async fn edit_topic(
                 .or(discussion.body.as_deref())
                 .unwrap_or("");
             repo::edit_topic(conn, id, title, body, &markdown::to_html(body), at)?;
-            Ok(repo::by_id(conn, id)?)
+            let row = repo::by_id(conn, id)?;
+            let events = super::announce(conn, "updated", &row.0)?;
+            Ok((row, events))
         })
         .await?;
+    live.publish_all(events);
+    let (discussion, author) = row;
     let pending = views.pending(id);
     Ok(web::Json(DiscussionView::new(discussion, author, pending)))
 }

@@ -15,6 +15,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::Stream;
 use tokio::sync::{broadcast, watch};
 
+use super::feed_cache::FeedCache;
 use crate::config::DatabaseTarget;
 
 pub const CHANNEL: &str = "tribune_discussions";
@@ -25,20 +26,25 @@ const BUFFER: usize = 1024;
 #[derive(Clone)]
 pub struct Live {
     sender: broadcast::Sender<Arc<str>>,
+    /// Cached feed pages, forgotten at every event.
+    feed_cache: Arc<FeedCache>,
     /// Turns true when the server starts to stop: open streams end, so shutdown need not wait.
     closing: watch::Receiver<bool>,
 }
 
 impl Live {
-    pub fn new(closing: watch::Receiver<bool>) -> Live {
+    pub fn new(closing: watch::Receiver<bool>, feed_cache: Arc<FeedCache>) -> Live {
         Live {
             sender: broadcast::channel(BUFFER).0,
+            feed_cache,
             closing,
         }
     }
 
-    /// Publishes to this process's clients (SQLite's path; PostgreSQL's goes through NOTIFY).
+    /// Publishes to this process's clients (SQLite's path; PostgreSQL's goes through NOTIFY)
+    /// and forgets the cached feed pages.
     pub fn publish(&self, payload: &str) {
+        self.feed_cache.clear();
         let _ = self.sender.send(Arc::from(payload));
     }
 

@@ -2,6 +2,7 @@
 //! updates. Every article has a discussion; readers start topics.
 
 pub mod dto;
+pub mod feed_cache;
 pub mod handlers;
 pub mod live;
 pub mod repo;
@@ -32,6 +33,17 @@ pub fn record_activity(
 ) -> Result<Option<String>, crate::error::ApiError> {
     repo::record_activity(conn, discussion_id, replies_delta, at)?;
     let (discussion, _) = repo::by_id(conn, discussion_id)?;
-    let event = dto::DiscussionEvent::new("activity", &discussion).json();
-    Ok(repo::notify(conn, live::CHANNEL, &event)?)
+    announce(conn, "activity", &discussion)
+}
+
+/// Tells every process (and SSE client) that a discussion changed, in the caller's
+/// transaction: `created`, `activity`, `updated` or `deleted`. Returns what to hand to
+/// `Live::publish_all` after the commit (SQLite; PostgreSQL delivers on commit by itself).
+pub fn announce(
+    conn: &mut DbConn,
+    event: &'static str,
+    discussion: &repo::Discussion,
+) -> Result<Option<String>, crate::error::ApiError> {
+    let payload = dto::DiscussionEvent::new(event, discussion).json();
+    Ok(repo::notify(conn, live::CHANNEL, &payload)?)
 }

@@ -265,3 +265,47 @@ async fn user_create_makes_an_account_and_refuses_a_clash() {
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["user"]["role"], "editor");
 }
+
+/// `tribune seed` fills a database that the feed then pages through.
+#[actix_web::test]
+async fn seed_fills_a_living_feed() {
+    let db = TestDb::create();
+    let out = tribune()
+        .env("DATABASE_URL", &db.url)
+        .args(["seed", "--users", "7", "--discussions", "1200"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let settings = crate::helpers::test_settings(&db, &[]);
+    let app = crate::helpers::TestApp::spawn_on(db, settings).await;
+    assert_eq!(
+        app.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM users"),
+        7
+    );
+    assert_eq!(
+        app.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM discussions"),
+        1200
+    );
+    assert_eq!(
+        app.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM discussions d JOIN articles a ON a.discussion_id = d.id"
+        ),
+        app.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM discussions WHERE kind = 'article'")
+    );
+    let page = app.feed("?limit=100").await.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 100);
+    assert!(page["next_cursor"].is_string());
+    let kinds: std::collections::HashSet<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "articles and topics");
+    let articles = app.get("/api/v1/articles?limit=5").await.json();
+    assert_eq!(articles["items"][0]["tags"].as_array().unwrap().len(), 2);
+}

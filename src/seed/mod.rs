@@ -1,0 +1,282 @@
+//! `tribune seed`: a living demo, and the data the benchmarks run on.
+//!
+//! Generated content, written for the project: readers with Latin and Cyrillic names, articles
+//! with tags and readers' topics in both scripts, activity spread over the last 90 days, view
+//! counts skewed like real ones. Counters stay consistent: no comments yet, so `replies` is 0.
+//! Rows go in many to a statement and thousands to a transaction. The generator is seeded, so
+//! the same arguments give the same data. Every seeded account's password is
+//! `SEED_PASSWORD`.
+
+pub mod repo;
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::accounts::domain::key;
+use crate::db::{Db, now, transaction};
+use crate::error::ApiError;
+use crate::markdown;
+use repo::{ArticleRow, DiscussionRow};
+
+/// The password of every seeded account.
+pub const SEED_PASSWORD: &str = "tribune-demo-password";
+const ROWS_PER_STATEMENT: usize = 500;
+const STATEMENTS_PER_TRANSACTION: usize = 10;
+
+const PEOPLE: &[&str] = &[
+    "Anna",
+    "Boris",
+    "Clara",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Irina",
+    "Jonas",
+    "Анна",
+    "Борис",
+    "Вера",
+    "Глеб",
+    "Дарья",
+    "Егор",
+    "Жанна",
+    "Илья",
+    "Кира",
+    "Лев",
+];
+const SUBJECTS: &[&str] = &[
+    "NATO",
+    "The European Commission",
+    "Latvia",
+    "Finland",
+    "Armenia",
+    "The Baltic states",
+    "Kiev",
+    "Israel",
+    "The Pentagon",
+    "Scandinavia",
+    "НАТО",
+    "Армения",
+    "Финляндия",
+    "Министерство обороны",
+    "Еврокомиссия",
+    "Прибалтика",
+    "Израиль",
+    "Скандинавия",
+];
+const VERBS: &[&str] = &[
+    "calls for",
+    "plans to buy",
+    "warns about",
+    "doubles",
+    "prepares for",
+    "discusses",
+    "призывает к",
+    "планирует закупку",
+    "предупреждает о",
+    "готовится к",
+    "обсуждает",
+];
+const OBJECTS: &[&str] = &[
+    "de-escalation near its borders",
+    "new tanks",
+    "air patrols over the Baltic",
+    "a meeting in Ramstein",
+    "naval defence",
+    "output of armoured vehicles",
+    "деэскалации у границ",
+    "новых танков",
+    "патрулированию неба",
+    "встрече в Рамштайне",
+    "защите от нападений с моря",
+    "выпуску бронетехники",
+];
+const TAGS: &[&str] = &[
+    "NATO",
+    "Latvia",
+    "Ukraine",
+    "Russia",
+    "European Union",
+    "Jens Stoltenberg",
+    "Baltic Sea",
+    "Армения",
+    "Финляндия",
+    "ВМФ",
+    "Калашников",
+];
+
+fn pick<'a>(rng: &mut StdRng, words: &[&'a str]) -> &'a str {
+    words[rng.random_range(0..words.len())]
+}
+
+fn headline(rng: &mut StdRng) -> String {
+    format!(
+        "{} {} {}",
+        pick(rng, SUBJECTS),
+        pick(rng, VERBS),
+        pick(rng, OBJECTS)
+    )
+}
+
+/// Views skewed like real ones: most discussions have few, some have thousands.
+fn views(rng: &mut StdRng) -> i64 {
+    let x: f64 = rng.random();
+    (x.powi(4) * 6000.0) as i64
+}
+
+/// Fills the database. Returns `(users, discussions)` added.
+pub async fn seed(
+    db: &Db,
+    hasher: &crate::auth::password::Hasher,
+    users: u32,
+    discussions: u32,
+) -> Result<(u64, u64), ApiError> {
+    let hash = hasher.hash(SEED_PASSWORD.to_string()).await?;
+    let db = db.clone();
+    actix_web::web::block(move || {
+        let mut conn = db.get()?;
+        let mut rng = StdRng::seed_from_u64(u64::from(users) << 32 | u64::from(discussions));
+        let start = now();
+        let run = format!("{:x}", start.and_utc().timestamp());
+
+        let user_rows: Vec<repo::UserRow> = (0..users)
+            .map(|n| {
+                let name = format!("{}_{run}_{n}", pick(&mut rng, PEOPLE).to_lowercase());
+                let email = format!("{name}@example.com");
+                let display = pick(&mut rng, PEOPLE).to_string();
+                let joined = start - Duration::days(rng.random_range(90..400));
+                (
+                    name.clone(),
+                    key(&name),
+                    email.clone(),
+                    key(&email),
+                    display,
+                    hash.clone(),
+                    joined,
+                )
+            })
+            .collect();
+        for chunk in user_rows.chunks(ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION) {
+            transaction(&mut conn, |conn| {
+                for rows in chunk.chunks(ROWS_PER_STATEMENT) {
+                    repo::insert_users(conn, rows)?;
+                }
+                Ok::<_, ApiError>(())
+            })?;
+        }
+        let user_ids = repo::user_ids(&mut conn)?;
+
+        let per_transaction = ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION;
+        let mut made = 0u64;
+        while made < u64::from(discussions) {
+            let batch = (u64::from(discussions) - made).min(per_transaction as u64);
+            transaction(&mut conn, |conn| {
+                let mut rows = Vec::with_capacity(batch as usize);
+                let mut articles = Vec::new();
+                for n in 0..batch {
+                    let created = start - Duration::seconds(rng.random_range(60..90 * 86_400));
+                    let active = created
+                        + Duration::seconds(
+                            rng.random_range(0..=(start - created).num_seconds().max(1)),
+                        );
+                    let title = headline(&mut rng);
+                    if rng.random_ratio(3, 10) {
+                        let slug = format!(
+                            "{}-{run}-{}",
+                            crate::articles::dto::slug_from_title(&title),
+                            made + n
+                        );
+                        articles.push((slug.clone(), title.clone(), created));
+                        rows.push(DiscussionRow {
+                            kind: "article",
+                            title,
+                            body: None,
+                            body_html: None,
+                            author_id: None,
+                            article_slug: Some(slug),
+                            views: views(&mut rng),
+                            created_at: created,
+                            last_activity_at: created.max(active),
+                        });
+                    } else {
+                        let body = format!(
+                            "{}?\n\n**{}** — {}.",
+                            title,
+                            pick(&mut rng, SUBJECTS),
+                            pick(&mut rng, OBJECTS)
+                        );
+                        let author = user_ids
+                            .get(rng.random_range(0..user_ids.len().max(1)))
+                            .copied();
+                        rows.push(DiscussionRow {
+                            kind: "topic",
+                            body_html: Some(markdown::to_html(&body)),
+                            body: Some(body),
+                            title,
+                            author_id: author,
+                            article_slug: None,
+                            views: views(&mut rng),
+                            created_at: created,
+                            last_activity_at: active,
+                        });
+                    }
+                }
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    repo::insert_discussions(conn, chunk)?;
+                }
+                insert_articles(conn, &mut rng, &articles)?;
+                Ok::<_, ApiError>(())
+            })?;
+            made += batch;
+            if made.is_multiple_of(100_000) || made == u64::from(discussions) {
+                tracing::info!(discussions = made, "seeding");
+            }
+        }
+        Ok((user_rows.len() as u64, made))
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn insert_articles(
+    conn: &mut crate::db::DbConn,
+    rng: &mut StdRng,
+    articles: &[(String, String, NaiveDateTime)],
+) -> Result<(), ApiError> {
+    for chunk in articles.chunks(ROWS_PER_STATEMENT) {
+        let slugs: Vec<String> = chunk.iter().map(|(s, _, _)| s.clone()).collect();
+        let ids: HashMap<String, i64> = repo::discussion_ids(conn, &slugs)?
+            .into_iter()
+            .map(|(id, slug)| (slug, id))
+            .collect();
+        let rows: Vec<ArticleRow> = chunk
+            .iter()
+            .filter_map(|(slug, title, at)| {
+                Some(ArticleRow {
+                    discussion_id: *ids.get(slug)?,
+                    slug: slug.clone(),
+                    lead: format!("{title}. Details in the article."),
+                    body: format!("{title}.\n\nThe full story, as the agencies report it."),
+                    title: title.clone(),
+                    published_at: *at,
+                })
+            })
+            .collect();
+        repo::insert_articles(conn, &rows)?;
+        let mut tags = Vec::new();
+        for (id, _) in repo::article_ids(conn, &slugs)? {
+            let first = rng.random_range(0..TAGS.len());
+            tags.push((id, TAGS[first].to_string()));
+            let second = (first + 1 + rng.random_range(0..TAGS.len() - 1)) % TAGS.len();
+            tags.push((id, TAGS[second].to_string()));
+        }
+        for rows in tags.chunks(ROWS_PER_STATEMENT) {
+            repo::insert_tags(conn, rows)?;
+        }
+    }
+    Ok(())
+}
