@@ -175,6 +175,7 @@ pub async fn seed(
         while made < u64::from(discussions) {
             let batch = (u64::from(discussions) - made).min(per_transaction as u64);
             transaction(&mut conn, |conn| {
+                let floor = repo::max_discussion_id(conn)?;
                 let mut rows = Vec::with_capacity(batch as usize);
                 let mut articles = Vec::new();
                 for n in 0..batch {
@@ -228,7 +229,7 @@ pub async fn seed(
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     repo::insert_discussions(conn, chunk)?;
                 }
-                insert_articles(conn, &mut rng, &articles)?;
+                insert_articles(conn, &mut rng, floor, &articles)?;
                 Ok::<_, ApiError>(())
             })?;
             made += batch;
@@ -245,11 +246,12 @@ pub async fn seed(
 fn insert_articles(
     conn: &mut crate::db::DbConn,
     rng: &mut StdRng,
+    floor: i64,
     articles: &[(String, String, NaiveDateTime)],
 ) -> Result<(), ApiError> {
     for chunk in articles.chunks(ROWS_PER_STATEMENT) {
         let slugs: Vec<String> = chunk.iter().map(|(s, _, _)| s.clone()).collect();
-        let ids: HashMap<String, i64> = repo::discussion_ids(conn, &slugs)?
+        let ids: HashMap<String, i64> = repo::discussion_ids(conn, floor, &slugs)?
             .into_iter()
             .map(|(id, slug)| (slug, id))
             .collect();

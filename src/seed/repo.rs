@@ -79,9 +79,23 @@ pub fn insert_discussions(conn: &mut DbConn, rows: &[DiscussionRow]) -> QueryRes
         .execute(c))
 }
 
-/// `(discussion id, slug)` of the articles' discussions with these slugs.
-pub fn discussion_ids(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<(i64, String)>> {
+/// The largest discussion id so far (0 when there is none).
+pub fn max_discussion_id(conn: &mut DbConn) -> QueryResult<i64> {
     discussions::table
+        .select(diesel::dsl::max(discussions::id))
+        .first::<Option<i64>>(conn)
+        .map(|id| id.unwrap_or(0))
+}
+
+/// `(discussion id, slug)` of the articles' discussions with these slugs, among those with an
+/// id above `after` (a primary-key range: `article_slug` has no index of its own).
+pub fn discussion_ids(
+    conn: &mut DbConn,
+    after: i64,
+    slugs: &[String],
+) -> QueryResult<Vec<(i64, String)>> {
+    discussions::table
+        .filter(discussions::id.gt(after))
         .filter(discussions::article_slug.eq_any(slugs))
         .select((discussions::id, discussions::article_slug.assume_not_null()))
         .load(conn)
