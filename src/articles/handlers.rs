@@ -40,7 +40,7 @@ fn with_tags(
     )
 )]
 #[get("/api/v1/articles")]
-pub async fn list(
+pub async fn list_articles(
     db: web::Data<Db>,
     views: web::Data<ViewCounter>,
     query: web::Query<ArticleQuery>,
@@ -106,7 +106,7 @@ async fn load(db: &Db, slug: String) -> Result<(ArticleRow, Vec<String>), ApiErr
     )
 )]
 #[get("/api/v1/articles/{slug}")]
-pub async fn show(
+pub async fn show_article(
     req: HttpRequest,
     auth: Option<AuthUser>,
     db: web::Data<Db>,
@@ -140,7 +140,7 @@ fn trimmed(text: &Option<String>) -> Option<&str> {
     )
 )]
 #[post("/api/v1/articles")]
-pub async fn create(
+pub async fn create_article(
     user: ActiveUser,
     db: web::Data<Db>,
     live: web::Data<Live>,
@@ -233,7 +233,7 @@ fn free_slug(conn: &mut DbConn, base: &str) -> Result<String, ApiError> {
     )
 )]
 #[patch("/api/v1/articles/{slug}")]
-pub async fn update(
+pub async fn update_article(
     user: ActiveUser,
     db: web::Data<Db>,
     views: web::Data<ViewCounter>,
@@ -302,7 +302,7 @@ pub async fn update(
     )
 )]
 #[delete("/api/v1/articles/{slug}")]
-pub async fn remove(
+pub async fn delete_article(
     user: ActiveUser,
     db: web::Data<Db>,
     live: web::Data<Live>,

@@ -8,9 +8,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;
-    cfg.service(list)
-        .service(create)
-        .service(show)
-        .service(update)
-        .service(remove);
+    cfg.service(list_articles)
+        .service(create_article)
+        .service(show_article)
+        .service(update_article)
+        .service(delete_article);
 }

@@ -188,7 +188,7 @@ pub async fn create_topic(
     )
 )]
 #[get("/api/v1/discussions/{id}")]
-pub async fn show(
+pub async fn show_discussion(
     req: HttpRequest,
     auth: Option<AuthUser>,
     db: web::Data<Db>,

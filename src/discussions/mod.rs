@@ -18,7 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(feed)
         .service(stream)
         .service(create_topic)
-        .service(show)
+        .service(show_discussion)
         .service(edit_topic);
 }
 

@@ -32,6 +32,21 @@ fn the_spec_is_openapi_3_1_with_problem_errors() {
     assert!(components.schemas.contains_key("Problem"));
 }
 
+#[test]
+fn operation_ids_are_unique() {
+    let doc = tribune::openapi::document();
+    let mut seen = std::collections::HashSet::new();
+    for item in doc.paths.paths.values() {
+        for operation in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+        {
+            let id = operation.operation_id.clone().expect("an operationId");
+            assert!(seen.insert(id.clone()), "operationId {id} twice");
+        }
+    }
+}
+
 #[actix_web::test]
 async fn the_server_serves_the_spec() {
     let app = TestApp::spawn().await;
