@@ -48,8 +48,11 @@ impl Live {
         let _ = self.sender.send(Arc::from(payload));
     }
 
-    /// After a commit: publishes what `repo::notify` handed back, if anything.
+    /// After a commit that changed discussions: forgets this process's cached feed pages at
+    /// once (its own writes are read back at once, even before PostgreSQL's NOTIFY comes
+    /// round) and publishes what `repo::notify` handed back, if anything.
     pub fn publish_all(&self, payloads: impl IntoIterator<Item = String>) {
+        self.feed_cache.clear();
         for payload in payloads {
             self.publish(&payload);
         }
