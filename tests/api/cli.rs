@@ -100,7 +100,8 @@ fn serve(db: &TestDb) -> Served {
             .next()
             .expect("the server logs that it listens")
             .unwrap();
-        let entry: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        let entry: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
         if entry["fields"]["message"] == "listening" {
             break entry["fields"]["address"].as_str().unwrap().to_string();
         }
