@@ -55,6 +55,7 @@ pub struct Application {
     closing: watch::Sender<bool>,
     /// Background work to wait for after the server stops.
     workers: Vec<JoinHandle<()>>,
+    signals: StopSignals,
 }
 
 impl Application {
@@ -124,6 +125,7 @@ impl Application {
         let request_timeout = RequestTimeout(settings.request_timeout);
         let cors_origins = settings.cors_origins.clone();
 
+        let signals = StopSignals::install()?;
         let listener = TcpListener::bind(settings.listen_addr()?)?;
         let address = listener.local_addr()?;
         let server = HttpServer::new(move || {
@@ -183,6 +185,7 @@ impl Application {
             shutdown,
             closing,
             workers,
+            signals,
         })
     }
 
@@ -200,8 +203,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let closing = self.closing;
+        let stop_signals = self.signals;
         let signals = actix_web::rt::spawn(async move {
-            wait_for_signal().await;
+            stop_signals.recv().await;
             tracing::info!("stopping: finishing requests in flight");
             let _ = closing.send(true);
             handle.stop(true).await;
@@ -222,27 +226,28 @@ impl Application {
     }
 }
 
-/// SIGTERM or Ctrl-C (SIGINT).
-async fn wait_for_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
+/// SIGTERM and SIGINT (Ctrl-C), listened for from `build` on: a signal that comes before the
+/// server runs is not lost, and never kills the process with requests in flight.
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(mut self) {
         tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }
 
 /// Every minute, forgets addresses the rate limiter has not seen lately.
