@@ -205,6 +205,17 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
                 ApiError::Unavailable(error.into())
             }
+            // PostgreSQL refuses NUL characters in text and dates beyond its range: the
+            // client's input, so a 400, never a 500.
+            Error::DatabaseError(_, ref info)
+                if info.message().contains("invalid byte sequence")
+                    || info.message().contains("0x00") =>
+            {
+                ApiError::BadRequest("text may not contain NUL characters".into())
+            }
+            Error::DatabaseError(_, ref info) if info.message().contains("out of range") => {
+                ApiError::BadRequest(format!("a value is out of range: {}", info.message()))
+            }
             other => ApiError::Internal(other.into()),
         }
     }

@@ -429,13 +429,23 @@ pub async fn password_reset_confirm(
 #[get("/api/v1/me")]
 pub async fn me(auth: AuthUser, db: web::Data<Db>) -> Result<web::Json<Me>, ApiError> {
     let user = db
-        .run(move |conn| Ok(repo::user_by_id(conn, auth.id)?))
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound(_) => ApiError::Unauthorized("this account no longer exists".into()),
-            other => other,
-        })?;
+        .run(move |conn| {
+            live_session(conn, auth)?;
+            Ok(repo::user_by_id(conn, auth.id)?)
+        })
+        .await?;
     Ok(web::Json(user.into()))
+}
+
+/// `401` unless the token's session is still live (reads of one's own account see a logout,
+/// a reset or a reuse-revocation at once, as writes do).
+fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiError> {
+    match repo::account_state(conn, auth.id, auth.session_id)? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::Unauthorized(
+            "this session has ended; sign in again".into(),
+        )),
+    }
 }
 
 /// Changes the signed-in user's display name.
@@ -479,15 +489,20 @@ pub async fn update_me(
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or a weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/me/password")]
 pub async fn change_password(
     user: ActiveUser,
+    client: ClientIp,
+    limits: web::Data<RateLimits>,
     db: web::Data<Db>,
     hasher: web::Data<Hasher>,
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
+    // A password check like a login's: the same per-address limit against guessing.
+    limits.check_auth(client)?;
     let body = body.into_inner();
     body.validate()?;
     let account = db
@@ -505,8 +520,10 @@ pub async fn change_password(
     check_strength(&body.new_password, &[&account.username, &account.email])?;
     let hash = hasher.hash(body.new_password).await?;
     db.tx(move |conn| {
+        let at = now();
         repo::set_password_hash(conn, user.id, &hash)?;
-        repo::revoke_sessions_of_user(conn, user.id, Some(user.session_id), now())?;
+        repo::revoke_sessions_of_user(conn, user.id, Some(user.session_id), at)?;
+        repo::end_password_resets(conn, user.id, at)?;
         Ok(())
     })
     .await?;
@@ -528,7 +545,10 @@ pub async fn sessions(
     db: web::Data<Db>,
 ) -> Result<web::Json<SessionList>, ApiError> {
     let sessions = db
-        .run(move |conn| Ok(repo::live_sessions(conn, auth.id, now())?))
+        .run(move |conn| {
+            live_session(conn, auth)?;
+            Ok(repo::live_sessions(conn, auth.id, now())?)
+        })
         .await?;
     Ok(web::Json(SessionList {
         items: sessions

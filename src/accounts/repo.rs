@@ -411,5 +411,25 @@ pub fn consume_password_reset(
     )
     .set(password_resets::used_at.eq(Some(now)))
     .execute(conn)?;
-    Ok((spent == 1).then_some(user_id))
+    if spent != 1 {
+        return Ok(None);
+    }
+    end_password_resets(conn, user_id, now)?;
+    Ok(Some(user_id))
+}
+
+/// Spends every unused reset token of the user: after a reset or a password change, links
+/// asked for earlier must not work.
+pub fn end_password_resets(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        password_resets::table
+            .filter(password_resets::user_id.eq(user_id))
+            .filter(password_resets::used_at.is_null()),
+    )
+    .set(password_resets::used_at.eq(Some(now)))
+    .execute(conn)
 }

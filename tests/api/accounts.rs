@@ -293,3 +293,30 @@ async fn failed_logins_per_account_are_limited() {
     app.signed_up("bystander").await;
     assert_eq!(app.login("bystander", PASSWORD).await.status, 200);
 }
+
+#[actix_web::test]
+async fn an_ended_session_cannot_read_the_account_either() {
+    let app = TestApp::spawn().await;
+    let tokens = app.signed_up("gone").await;
+    assert_eq!(app.me(&tokens.access).await.status, 200);
+    assert_eq!(app.logout(&tokens.refresh).await.status, 204);
+    app.me(&tokens.access).await.problem(401);
+    app.sessions(&tokens.access).await.problem(401);
+}
+
+#[actix_web::test]
+async fn odd_text_and_cursors_are_client_errors() {
+    let app = TestApp::spawn().await;
+    // A NUL character: PostgreSQL refuses to store it; either way no 5xx.
+    let res = app.login("a\u{0}b", "whatever-password").await;
+    assert!(res.status < 500, "{}: {}", res.status, res.text());
+    let res = app.get("/api/v1/articles?tag=%00").await;
+    assert!(res.status < 500, "{}: {}", res.status, res.text());
+    // A cursor made up to hold a date no database stores (year 7500 BC).
+    app.feed("?cursor=MDotMzAwMDAwMDAwMDAwMDAwMDAwOjE")
+        .await
+        .problem(400);
+    app.get("/api/v1/articles?cursor=LTMwMDAwMDAwMDAwMDAwMDAwMDox")
+        .await
+        .problem(400);
+}

@@ -125,3 +125,25 @@ async fn without_smtp_mail_is_written_as_eml_files() {
     assert!(text.contains("offline@example.com"), "{text}");
     token_in(&text);
 }
+
+#[actix_web::test]
+async fn a_password_change_voids_reset_links_asked_for_before() {
+    let sink = MailSink::start();
+    let app = TestApp::spawn_with(&[("TRIBUNE_SMTP_URL", &sink.url())]).await;
+    let tokens = app.signed_up("careful").await;
+    assert_eq!(app.password_reset("careful@example.com").await.status, 202);
+    let token = token_in(&sink.wait_for(1, Duration::from_secs(10)).await[0]);
+    let res = app
+        .change_password(&tokens.access, PASSWORD, "changed-violet-harbour-31")
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    app.password_reset_confirm(&token, "stolen-violet-harbour-13")
+        .await
+        .problem(422);
+    assert_eq!(
+        app.login("careful", "changed-violet-harbour-31")
+            .await
+            .status,
+        200
+    );
+}
