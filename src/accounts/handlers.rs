@@ -185,32 +185,34 @@ pub async fn login(
         })
         .await?;
     let current = now();
-    if let Some(user) = &user
-        && limits.enabled()
-        && let Some(since) = user.failed_logins_since
-        && current - since < Duration::hours(1)
-        && user.failed_logins >= limits.login_failures_per_hour as i32
-    {
-        let retry_after = (since + Duration::hours(1) - current).num_seconds().max(1);
-        return Err(ApiError::RateLimited {
-            retry_after: retry_after as u64,
-        });
-    }
+    let counted = match &user {
+        Some(user) if limits.enabled() => {
+            let (id, limit) = (user.id, limits.login_failures_per_hour as i32);
+            let counted = db
+                .tx(move |conn| Ok(repo::count_login_attempt(conn, id, current, limit)?))
+                .await?;
+            if let Err(retry_after) = counted {
+                return Err(ApiError::RateLimited {
+                    retry_after: retry_after as u64,
+                });
+            }
+            true
+        }
+        _ => false,
+    };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = hasher.verify(body.password, hash).await?;
     let Some(user) = user else {
         return Err(wrong_login());
     };
     if !matches {
-        let failed = user.clone();
-        db.run(move |conn| Ok(repo::note_failed_login(conn, &failed, current)?))
-            .await?;
+        // Counted already, before the check.
         return Err(wrong_login());
     }
     if user.is_banned(current) {
         return Err(ApiError::Forbidden("this account is banned".into()));
     }
-    if user.failed_logins > 0 {
+    if counted || user.failed_logins > 0 {
         let id = user.id;
         db.run(move |conn| Ok(repo::clear_failed_logins(conn, id)?))
             .await?;

@@ -143,24 +143,45 @@ pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<
         .execute(conn)
 }
 
-/// Counts a failed login in the account's current one-hour window.
-pub fn note_failed_login(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> QueryResult<usize> {
-    let window_open = user
-        .failed_logins_since
-        .is_some_and(|since| now - since < Duration::hours(1));
-    let target = users::table.find(user.id);
-    if window_open {
-        diesel::update(target)
-            .set(users::failed_logins.eq(users::failed_logins + 1))
-            .execute(conn)
-    } else {
-        diesel::update(target)
-            .set((
-                users::failed_logins.eq(1),
-                users::failed_logins_since.eq(Some(now)),
-            ))
-            .execute(conn)
+/// Counts a login attempt against the account's one-hour window *before* the password is
+/// checked (a correct password then clears the count), with the row locked, so that parallel
+/// guesses cannot slip past the limit together. `Err(seconds to wait)` when the window is full.
+pub fn count_login_attempt(
+    conn: &mut DbConn,
+    id: i64,
+    now: NaiveDateTime,
+    limit: i32,
+) -> QueryResult<Result<(), i64>> {
+    let query = users::table
+        .find(id)
+        .select((users::failed_logins, users::failed_logins_since));
+    // SQLite's `BEGIN IMMEDIATE` (the caller's transaction) already serializes writers.
+    let (count, since): (i32, Option<NaiveDateTime>) = match conn {
+        DbConn::Pg(pg) => query.for_update().first(pg)?,
+        DbConn::Sqlite(sqlite) => query.first(sqlite)?,
+    };
+    let window = Duration::hours(1);
+    let open_since = since.filter(|since| now - *since < window);
+    let target = users::table.find(id);
+    match open_since {
+        Some(since) if count >= limit => {
+            return Ok(Err((since + window - now).num_seconds().max(1)));
+        }
+        Some(_) => {
+            diesel::update(target)
+                .set(users::failed_logins.eq(users::failed_logins + 1))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::update(target)
+                .set((
+                    users::failed_logins.eq(1),
+                    users::failed_logins_since.eq(Some(now)),
+                ))
+                .execute(conn)?;
+        }
     }
+    Ok(Ok(()))
 }
 
 pub fn clear_failed_logins(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
