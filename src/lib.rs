@@ -38,3 +38,5 @@ pub mod seed;
 pub mod startup;
 /// Logging (tracing), request ids and Prometheus metrics.
 pub mod telemetry;
+/// Field rules several features share.
+pub mod validation;

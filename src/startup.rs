@@ -10,7 +10,6 @@ use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Next, from_fn};
 use actix_web::{App, Error, HttpRequest, HttpServer, web};
-use rand::RngCore;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -266,9 +265,7 @@ async fn jwt_secret(settings: &Settings, db: &Db) -> anyhow::Result<Secret> {
     if let Some(secret) = &settings.jwt_secret {
         return Ok(secret.clone());
     }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let candidate: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let candidate = crate::auth::tokens::random_token();
     let stored = db
         .run(move |conn| Ok(repo::setting_or_insert(conn, "jwt_secret", &candidate)?))
         .await

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::repo::ArticleRow;
+use crate::validation::required_text;
 
 /// An article in lists.
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,15 +85,6 @@ pub struct ArticleQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-fn required_text(text: &str, max: usize) -> Result<(), ValidationError> {
-    let count = text.trim().chars().count();
-    if count == 0 || count > max {
-        return Err(ValidationError::new("length")
-            .with_message(format!("must be 1 to {max} characters, not only spaces").into()));
-    }
-    Ok(())
 }
 
 fn title_rule(text: &str) -> Result<(), ValidationError> {

@@ -16,7 +16,7 @@ use crate::discussions::repo as discussions;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
-use crate::pagination::{self, PageQuery};
+use crate::pagination;
 
 fn with_tags(
     conn: &mut DbConn,
@@ -46,11 +46,7 @@ pub async fn list_articles(
     query: web::Query<ArticleQuery>,
 ) -> Result<web::Json<ArticlePage>, ApiError> {
     let query = query.into_inner();
-    let limit = PageQuery {
-        limit: query.limit,
-        cursor: None,
-    }
-    .limit()?;
+    let limit = pagination::limit(query.limit)?;
     let after = match query.cursor.as_deref() {
         Some(cursor) => {
             let parts = pagination::decode(cursor, 2)?;

@@ -101,18 +101,10 @@ impl r2d2::ManageConnection for Manager {
 
 pub type Pool = r2d2::Pool<Manager>;
 
-/// Which backend a [`Db`] talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
 /// The pool plus the way every handler reaches the database.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
-    backend: Backend,
 }
 
 impl Db {
@@ -127,10 +119,6 @@ impl Db {
         let mut conn = connect(target)?;
         run_migrations(&mut conn)?;
         drop(conn);
-        let backend = match target {
-            DatabaseTarget::Sqlite(_) => Backend::Sqlite,
-            DatabaseTarget::Postgres(_) => Backend::Postgres,
-        };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
@@ -138,11 +126,7 @@ impl Db {
             .test_on_check_out(true)
             .error_handler(Box::new(LogPoolErrors))
             .build(manager)?;
-        Ok(Db { pool, backend })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(Db { pool })
     }
 
     pub fn pool_state(&self) -> r2d2::State {

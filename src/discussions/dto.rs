@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::repo::{AuthorRow, Discussion};
+use crate::validation::required_text;
 
 /// Who wrote something.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -139,21 +140,12 @@ pub struct TopicEdit {
     pub body: Option<String>,
 }
 
-fn text_rule(text: &str, max: usize) -> Result<(), validator::ValidationError> {
-    let count = text.trim().chars().count();
-    if count == 0 || count > max {
-        return Err(validator::ValidationError::new("length")
-            .with_message(format!("must be 1 to {max} characters, not only spaces").into()));
-    }
-    Ok(())
-}
-
 pub fn title_rule(title: &str) -> Result<(), validator::ValidationError> {
-    text_rule(title, 200)
+    required_text(title, 200)
 }
 
 pub fn body_rule(body: &str) -> Result<(), validator::ValidationError> {
-    text_rule(body, 20_000)
+    required_text(body, 20_000)
 }
 
 /// What SSE clients receive in each `event: discussion`.

@@ -69,11 +69,7 @@ pub async fn feed(
         return Ok(respond_with_etag(&req, page.body.to_vec(), &page.etag));
     }
     let query = query.into_inner();
-    let limit = pagination::PageQuery {
-        limit: query.limit,
-        cursor: None,
-    }
-    .limit()?;
+    let limit = pagination::limit(query.limit)?;
     let after = query.cursor.as_deref().map(parse_feed_cursor).transpose()?;
     let since = query.since.map(|s| s.naive_utc());
     let mut rows = db
