@@ -193,6 +193,10 @@ pub struct Settings {
     pub login_failures_per_hour: u32,
     /// `TRIBUNE_EDIT_WINDOW_MINUTES`: how long authors may edit what they posted.
     pub edit_window_minutes: i64,
+    /// `TRIBUNE_COMMENT_RATE`: comments an account may post per minute (moderators: no limit).
+    pub comment_rate_per_minute: u32,
+    /// `TRIBUNE_COMMENT_PAGE_MAX`: the most comments (roots and replies) one page may carry.
+    pub comment_page_max: usize,
     /// `TRIBUNE_FEED_CACHE_MS`: how long a feed page may be served from memory (0: never).
     pub feed_cache: Duration,
 }
@@ -277,6 +281,8 @@ const KEYS: &[&str] = &[
     "TRIBUNE_AUTH_RATE",
     "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
     "TRIBUNE_EDIT_WINDOW_MINUTES",
+    "TRIBUNE_COMMENT_RATE",
+    "TRIBUNE_COMMENT_PAGE_MAX",
     "TRIBUNE_FEED_CACHE_MS",
 ];
 
@@ -571,6 +577,20 @@ impl Settings {
             |n| (0..=525_600).contains(n),
             "a number of minutes from 0 to 525600",
         )?;
+        let comment_rate_per_minute = number(
+            source,
+            "TRIBUNE_COMMENT_RATE",
+            6u32,
+            |n| (1..=1_000_000).contains(n),
+            "a number of comments per minute, 1 or more",
+        )?;
+        let comment_page_max = number(
+            source,
+            "TRIBUNE_COMMENT_PAGE_MAX",
+            5_000usize,
+            |n| (1..=100_000).contains(n),
+            "a number of comments from 1 to 100000",
+        )?;
         let feed_cache = Duration::from_millis(number(
             source,
             "TRIBUNE_FEED_CACHE_MS",
@@ -603,6 +623,8 @@ impl Settings {
             auth_rate_per_minute,
             login_failures_per_hour,
             edit_window_minutes,
+            comment_rate_per_minute,
+            comment_page_max,
             feed_cache,
         })
     }

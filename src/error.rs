@@ -66,6 +66,9 @@ pub enum ApiError {
     /// A unique value is taken; names the field.
     #[error("{field} is already taken")]
     Conflict { field: String },
+    /// What the client asks was done already and may be done only once (e.g. a report).
+    #[error("{0}")]
+    AlreadyDone(String),
     #[error("some fields are invalid")]
     Validation(FieldErrors),
     #[error("the request body is larger than {limit} bytes")]
@@ -101,6 +104,7 @@ impl ApiError {
             ApiError::NoRoute(_) => "no-route",
             ApiError::MethodNotAllowed(_) => "method-not-allowed",
             ApiError::Conflict { .. } => "conflict",
+            ApiError::AlreadyDone(_) => "already-done",
             ApiError::Validation(_) => "validation",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::RateLimited { .. } => "rate-limited",
@@ -149,7 +153,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::AlreadyDone(_) => StatusCode::CONFLICT,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -10,6 +10,8 @@ pub mod articles;
 pub mod auth;
 /// Command-line interface: `serve`, `migrate`, `openapi`, `user create`.
 pub mod cli;
+/// Comment threads: nested replies, Markdown, edits, deletion, votes and reports.
+pub mod comments;
 /// Settings from the environment and an optional `tribune.toml`, validated at start.
 pub mod config;
 /// The database: one connection type over SQLite and PostgreSQL, the pool, migrations, schema.

@@ -25,6 +25,9 @@ use crate::error::Problem;
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, sessions, passwords and profiles"),
+        (name = "articles", description = "The news: editors publish, readers read"),
+        (name = "discussions", description = "The feed by last activity, topics and live updates"),
+        (name = "comments", description = "Comment threads under every discussion, votes and reports"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -37,7 +37,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(crate::ops::routes)
         .configure(crate::accounts::routes)
         .configure(crate::articles::routes)
-        .configure(crate::discussions::routes);
+        .configure(crate::discussions::routes)
+        .configure(crate::comments::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for

@@ -311,6 +311,7 @@ pub async fn delete_article(
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
         let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
         repo::delete(conn, article.id)?;
+        crate::comments::repo::uncount_discussion(conn, article.discussion_id)?;
         discussions::delete(conn, article.discussion_id)?;
         announce(conn, "deleted", &discussion)
     })

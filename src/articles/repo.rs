@@ -169,3 +169,12 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &ArticleChanges) -> QueryResu
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(articles::table.find(id)).execute(conn)
 }
+
+/// The discussion of the article with this slug.
+pub fn discussion_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> {
+    articles::table
+        .filter(articles::slug.eq(slug))
+        .select(articles::discussion_id)
+        .first(conn)
+        .optional()
+}

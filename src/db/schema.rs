@@ -144,3 +144,54 @@ diesel::joinable!(discussions -> users (author_id));
 diesel::joinable!(articles -> discussions (discussion_id));
 diesel::joinable!(article_tags -> articles (article_id));
 diesel::allow_tables_to_appear_in_same_query!(discussions, articles, article_tags, users);
+
+diesel::table! {
+    /// A comment in a discussion's tree; see the migration for `path`.
+    comments (id) {
+        id -> BigInt,
+        discussion_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        depth -> Integer,
+        path -> Text,
+        author_id -> Nullable<BigInt>,
+        body -> Nullable<Text>,
+        body_html -> Nullable<Text>,
+        status -> Text,
+        score -> BigInt,
+        created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    comment_votes (comment_id, user_id) {
+        comment_id -> BigInt,
+        user_id -> BigInt,
+        value -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    comment_reports (id) {
+        id -> BigInt,
+        comment_id -> BigInt,
+        reporter_id -> BigInt,
+        reason -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<BigInt>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(comments -> discussions (discussion_id));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(comment_votes -> comments (comment_id));
+diesel::joinable!(comment_reports -> comments (comment_id));
+diesel::allow_tables_to_appear_in_same_query!(comments, comment_votes, comment_reports);
+diesel::allow_tables_to_appear_in_same_query!(comments, discussions);
+diesel::allow_tables_to_appear_in_same_query!(comments, users);
+diesel::allow_tables_to_appear_in_same_query!(comment_votes, users);
+diesel::allow_tables_to_appear_in_same_query!(comment_reports, users);

@@ -22,18 +22,28 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(edit_topic);
 }
 
-/// New activity in a discussion, for the features that cause it (comments): moves `replies`
-/// by `replies_delta`, sets `last_activity_at`, and announces it, all in the caller's
-/// transaction. Returns what to hand to `Live::publish_all` after the commit.
+/// A comment came, went or came back (the comments feature calls this in its transaction):
+/// moves `replies` by `replies_delta`; with `active_at` (a new comment) also sets
+/// `last_activity_at`, so the discussion rises in the feed. Announces it (`activity` or
+/// `updated`). Returns the discussion as it is now, or `None` when there is none, and what to
+/// hand to `Live::publish_all` after the commit.
 pub fn record_activity(
     conn: &mut DbConn,
     discussion_id: i64,
     replies_delta: i64,
-    at: chrono::NaiveDateTime,
-) -> Result<Option<String>, crate::error::ApiError> {
-    repo::record_activity(conn, discussion_id, replies_delta, at)?;
-    let (discussion, _) = repo::by_id(conn, discussion_id)?;
-    announce(conn, "activity", &discussion)
+    active_at: Option<chrono::NaiveDateTime>,
+) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
+    let Some(discussion) = repo::record_activity(conn, discussion_id, replies_delta, active_at)?
+    else {
+        return Ok(None);
+    };
+    let event = if active_at.is_some() {
+        "activity"
+    } else {
+        "updated"
+    };
+    let events = announce(conn, event, &discussion)?;
+    Ok(Some((discussion, events)))
 }
 
 /// Tells every process (and SSE client) that a discussion changed, in the caller's

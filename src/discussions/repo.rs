@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{discussions, users};
+use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = discussions)]
@@ -182,21 +183,30 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(discussions::table.find(id)).execute(conn)
 }
 
-/// New activity in a discussion: `replies` moves by `replies_delta` and `last_activity_at`
-/// becomes `at`, in the caller's transaction. The comments feature calls this for every new,
-/// hidden, restored or deleted comment.
+/// A comment came, went or came back: `replies` moves by `replies_delta`, and with `active_at`
+/// (a new comment) `last_activity_at` becomes that instant. In the caller's transaction; on
+/// PostgreSQL the row stays locked until it ends. Returns the discussion as it is now, or
+/// `None` when there is no such discussion.
 pub fn record_activity(
     conn: &mut DbConn,
     id: i64,
     replies_delta: i64,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(discussions::table.find(id))
-        .set((
-            discussions::replies.eq(discussions::replies + replies_delta),
-            discussions::last_activity_at.eq(at),
-        ))
-        .execute(conn)
+    active_at: Option<NaiveDateTime>,
+) -> QueryResult<Option<Discussion>> {
+    let target = discussions::table.find(id);
+    let replies = discussions::replies.eq(discussions::replies + replies_delta);
+    match active_at {
+        Some(at) => per_backend!(conn, |c| diesel::update(target)
+            .set((replies, discussions::last_activity_at.eq(at)))
+            .returning(Discussion::as_returning())
+            .get_result(c)
+            .optional()),
+        None => per_backend!(conn, |c| diesel::update(target)
+            .set(replies)
+            .returning(Discussion::as_returning())
+            .get_result(c)
+            .optional()),
+    }
 }
 
 /// Adds buffered view counts, as deltas so that several processes add up.

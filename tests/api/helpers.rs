@@ -365,12 +365,7 @@ impl TestApp {
 
     /// An account with the editor role, signed in again so that its token says so.
     pub async fn editor(&self, name: &str) -> Tokens {
-        let tokens = self.signed_up(name).await;
-        self.sql(&format!(
-            "UPDATE users SET role = 'editor' WHERE id = {}",
-            tokens.user_id
-        ));
-        Tokens::from(&self.login(name, PASSWORD).await)
+        self.with_role(name, "editor").await
     }
 
     // -- articles and discussions --
@@ -395,6 +390,116 @@ impl TestApp {
 
     pub async fn feed(&self, query: &str) -> Response {
         self.get(&format!("/api/v1/discussions{query}")).await
+    }
+
+    // -- comments --
+
+    /// The comment threads of discussion `id`; `query` starts with `?` or is empty.
+    pub async fn comments(&self, id: i64, query: &str) -> Response {
+        self.get(&format!("/api/v1/discussions/{id}/comments{query}"))
+            .await
+    }
+
+    pub async fn comment(
+        &self,
+        token: &str,
+        discussion: i64,
+        body: &str,
+        parent: Option<i64>,
+    ) -> Response {
+        let body = serde_json::json!({"body": body, "parent_id": parent});
+        self.send_json(
+            "POST",
+            &format!("/api/v1/discussions/{discussion}/comments"),
+            Some(token),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Posts a comment that must succeed; its id.
+    pub async fn commented(
+        &self,
+        token: &str,
+        discussion: i64,
+        body: &str,
+        parent: Option<i64>,
+    ) -> i64 {
+        let res = self.comment(token, discussion, body, parent).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.json()["id"].as_i64().unwrap()
+    }
+
+    pub async fn edit_comment(&self, token: &str, id: i64, body: &str) -> Response {
+        let body = serde_json::json!({ "body": body });
+        self.send_json(
+            "PATCH",
+            &format!("/api/v1/comments/{id}"),
+            Some(token),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn delete_comment(&self, token: &str, id: i64) -> Response {
+        self.send_json(
+            "DELETE",
+            &format!("/api/v1/comments/{id}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    pub async fn vote(&self, token: &str, id: i64, value: i64) -> Response {
+        let body = serde_json::json!({ "value": value });
+        self.send_json(
+            "POST",
+            &format!("/api/v1/comments/{id}/vote"),
+            Some(token),
+            Some(&body),
+        )
+        .await
+    }
+
+    pub async fn report(&self, token: &str, id: i64, reason: &str) -> Response {
+        let body = serde_json::json!({ "reason": reason });
+        self.send_json(
+            "POST",
+            &format!("/api/v1/comments/{id}/report"),
+            Some(token),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// An account with role `role`, signed in again so that its token says so.
+    pub async fn with_role(&self, name: &str, role: &str) -> Tokens {
+        let tokens = self.signed_up(name).await;
+        self.sql(&format!(
+            "UPDATE users SET role = '{role}' WHERE id = {}",
+            tokens.user_id
+        ));
+        Tokens::from(&self.login(name, PASSWORD).await)
+    }
+
+    /// Checks every denormalized comment counter against a recount of visible comments.
+    pub fn assert_counters_match_a_recount(&self) {
+        let off = self.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM discussions d WHERE d.replies <> \
+             (SELECT COUNT(*) FROM comments c WHERE c.discussion_id = d.id AND c.status = 'visible')",
+        );
+        assert_eq!(off, 0, "discussions whose replies differ from a recount");
+        let off = self.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM users u WHERE u.comments_count <> \
+             (SELECT COUNT(*) FROM comments c WHERE c.author_id = u.id AND c.status = 'visible')",
+        );
+        assert_eq!(off, 0, "users whose comments_count differs from a recount");
+        let off = self.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM comments c WHERE c.score <> \
+             (SELECT COALESCE(SUM(v.value), 0) FROM comment_votes v WHERE v.comment_id = c.id)",
+        );
+        assert_eq!(off, 0, "comments whose score differs from their votes");
     }
 
     /// Waits for the view counter's flush (about every second).

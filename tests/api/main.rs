@@ -4,6 +4,7 @@
 mod accounts;
 mod articles;
 mod cli;
+mod comments;
 mod cors;
 mod discussions;
 mod errors;

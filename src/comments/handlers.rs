@@ -1,0 +1,694 @@
+//! Comment threads: pages of threads, posting, editing, deleting, votes and reports.
+
+use std::collections::HashSet;
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{Duration, NaiveDateTime};
+use diesel::OptionalExtension;
+use validator::Validate;
+
+use super::domain;
+use super::dto::*;
+use super::repo::{self, Comment, CommentRow, DELETED, VISIBLE};
+use crate::articles::repo as articles;
+use crate::auth::{ActiveUser, AuthUser, Role};
+use crate::config::Settings;
+use crate::db::{Db, DbConn, now};
+use crate::discussions::live::Live;
+use crate::discussions::{self, repo as discussions_repo};
+use crate::error::{ApiError, Problem};
+use crate::extract::Json;
+use crate::markdown;
+use crate::pagination;
+use crate::ratelimit::RateLimits;
+
+/// Whose comments a request is about: a discussion's, or an article's (its discussion's).
+#[derive(Debug, Clone)]
+enum Thread {
+    Discussion(i64),
+    Article(String),
+}
+
+fn no_discussion() -> ApiError {
+    ApiError::NotFound("no such discussion".into())
+}
+
+fn no_comment() -> ApiError {
+    ApiError::NotFound("no such comment".into())
+}
+
+impl Thread {
+    /// The discussion's id (an article's is looked up by its slug).
+    fn id(&self, conn: &mut DbConn) -> Result<i64, ApiError> {
+        match self {
+            Thread::Discussion(id) => Ok(*id),
+            Thread::Article(slug) => articles::discussion_of(conn, slug)?
+                .ok_or_else(|| ApiError::NotFound("no such article".into())),
+        }
+    }
+
+    /// The discussion's id, if it exists and the caller may see it now.
+    fn open(&self, conn: &mut DbConn, editor: bool) -> Result<i64, ApiError> {
+        let id = self.id(conn)?;
+        let (discussion, _) = discussions_repo::by_id(conn, id)
+            .optional()?
+            .ok_or_else(no_discussion)?;
+        if !visible(&discussion, editor) {
+            return Err(no_discussion());
+        }
+        Ok(id)
+    }
+}
+
+/// Readers see a discussion from its `visible_from` on (an article's publication); editors
+/// see articles before.
+fn visible(discussion: &discussions_repo::Discussion, editor: bool) -> bool {
+    discussion.visible_from <= now() || editor
+}
+
+fn page_cursor(sort: Sort, root_id: i64) -> String {
+    let order = if sort == Sort::Newest { "n" } else { "o" };
+    pagination::encode(&[order.to_string(), root_id.to_string()])
+}
+
+fn parse_page_cursor(sort: Sort, cursor: &str) -> Result<i64, ApiError> {
+    let parts = pagination::decode(cursor, 2)?;
+    let expected = if sort == Sort::Newest { "n" } else { "o" };
+    if parts[0] != expected {
+        return Err(ApiError::BadRequest(
+            "this cursor belongs to the other sort order; pass the same `sort` as for the \
+             page it came from"
+                .into(),
+        ));
+    }
+    pagination::number(&parts[1])
+}
+
+fn path_of(id: i64) -> Result<String, ApiError> {
+    domain::segment(id).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!(
+            "comment id {id} does not fit a path segment"
+        ))
+    })
+}
+
+/// One page: the roots (ids, in page order, one more than `limit` if there are more) and all
+/// their replies, read as one range of paths, then nested in memory. Returns the threads and
+/// the root to continue after.
+///
+/// A page carries at most `max` comments (`TRIBUNE_COMMENT_PAGE_MAX`), so that no request
+/// reads an unbounded number of rows: when the roots' threads pass it, the page ends early at
+/// the last root whose thread fits whole; a single thread larger than that shows its first
+/// `max` comments in reading order (the rest through `GET /comments/{id}` of a reply).
+fn page(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    mut roots: Vec<i64>,
+    limit: usize,
+    newest_first: bool,
+    max: usize,
+) -> Result<(Vec<CommentView>, Option<i64>), ApiError> {
+    let more = roots.len() > limit;
+    roots.truncate(limit);
+    let (Some(&low), Some(&high)) = (roots.iter().min(), roots.iter().max()) else {
+        return Ok((Vec::new(), None));
+    };
+    let from = path_of(low)?;
+    let to = domain::thread_end(&path_of(high)?);
+    // Read in page order, so that when the page is too big the whole threads are the first.
+    let mut rows = repo::threads(
+        conn,
+        discussion_id,
+        &from,
+        &to,
+        newest_first,
+        max as i64 + 1,
+    )?;
+    let mut next = more.then(|| roots.last().copied()).flatten();
+    if rows.len() > max {
+        // The thread of the first row left out may be cut: end the page before it.
+        let cut = domain::root_of(&rows[max].0.path);
+        let whole: Vec<i64> = roots
+            .iter()
+            .copied()
+            .take_while(|&root| Some(root) != cut)
+            .collect();
+        if whole.is_empty() {
+            // One thread larger than a page: its first comments, in reading order.
+            let root = roots[0];
+            let path = path_of(root)?;
+            let end = domain::thread_end(&path);
+            let rows = repo::threads(conn, discussion_id, &path, &end, false, max as i64)?;
+            let threads = domain::assemble(rows, &[root], view);
+            let next = (more || roots.len() > 1).then_some(root);
+            return Ok((threads, next));
+        }
+        let keep: HashSet<i64> = whole.iter().copied().collect();
+        rows.truncate(max);
+        rows.retain(|(c, _)| domain::root_of(&c.path).is_some_and(|r| keep.contains(&r)));
+        next = whole.last().copied();
+        roots = whole;
+    }
+    if newest_first {
+        rows.reverse();
+    }
+    Ok((domain::assemble(rows, &roots, view), next))
+}
+
+fn view((comment, author): CommentRow, children: Vec<CommentView>) -> CommentView {
+    CommentView::new(comment, author, children)
+}
+
+async fn list(
+    db: &Db,
+    settings: &Settings,
+    auth: Option<AuthUser>,
+    thread: Thread,
+    query: CommentQuery,
+) -> Result<web::Json<CommentPage>, ApiError> {
+    let sort = query.sort.unwrap_or_default();
+    let limit = pagination::limit(query.limit)?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| parse_page_cursor(sort, c))
+        .transpose()?;
+    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
+    let newest_first = sort == Sort::Newest;
+    let max = settings.comment_page_max;
+    let (items, next) = db
+        .run(move |conn| {
+            let id = thread.open(conn, editor)?;
+            let roots = repo::root_ids(conn, id, newest_first, after, limit + 1)?;
+            page(conn, id, roots, limit as usize, newest_first, max)
+        })
+        .await?;
+    Ok(web::Json(CommentPage {
+        items,
+        next_cursor: next.map(|root| page_cursor(sort, root)),
+    }))
+}
+
+/// Posts a comment in the caller's transaction: counts it for its author (enforcing the
+/// per-account rate), moves the discussion's `replies` and `last_activity_at`, and places it
+/// in the tree. Returns it and the live event to publish after the commit.
+fn post_comment(
+    conn: &mut DbConn,
+    user: ActiveUser,
+    thread: &Thread,
+    new: &NewComment,
+    body_html: &str,
+    rate_per_minute: Option<u32>,
+) -> Result<(CommentView, Option<String>), ApiError> {
+    let editor = user.role.includes(Role::Editor);
+    let moderator = user.role.includes(Role::Moderator);
+    let discussion_id = thread.id(conn)?;
+    let at = now();
+    // First: this locks the account's row (PostgreSQL), so the count below is exact.
+    let (username, display_name) = repo::count_author(conn, user.id, 1)?;
+    if let Some(limit) = rate_per_minute {
+        let window = Duration::minutes(1);
+        let (posted, first) = repo::posted_since(conn, user.id, at - window)?;
+        if posted >= i64::from(limit) {
+            let wait = first.map_or(60, |first| (first + window - at).num_seconds());
+            return Err(ApiError::RateLimited {
+                retry_after: wait.max(1) as u64,
+            });
+        }
+    }
+    let (discussion, events) = discussions::record_activity(conn, discussion_id, 1, Some(at))?
+        .ok_or_else(no_discussion)?;
+    if !visible(&discussion, editor) {
+        return Err(no_discussion());
+    }
+    if discussion.locked && !moderator {
+        return Err(ApiError::Forbidden(
+            "this discussion is locked: it takes no new comments".into(),
+        ));
+    }
+    let (parent_id, depth, parent_path) = match new.parent_id {
+        None => (None, 0, String::new()),
+        Some(parent_id) => {
+            let parent = repo::by_id(conn, parent_id)
+                .optional()?
+                .map(|(c, _)| c)
+                .filter(|c| c.discussion_id == discussion_id)
+                .ok_or_else(|| {
+                    ApiError::invalid("parent_id", "is not a comment of this discussion")
+                })?;
+            if parent.status != VISIBLE {
+                return Err(ApiError::invalid(
+                    "parent_id",
+                    "is a hidden or deleted comment, which takes no replies",
+                ));
+            }
+            let (id, depth, path) =
+                domain::attach_reply(parent.id, parent.parent_id, parent.depth, &parent.path);
+            (Some(id), depth, path)
+        }
+    };
+    let body = new.body.as_str();
+    let id = repo::insert(
+        conn,
+        &repo::NewComment {
+            discussion_id,
+            parent_id,
+            depth,
+            path: "",
+            author_id: Some(user.id),
+            body: Some(body),
+            body_html: Some(body_html),
+            created_at: at,
+        },
+    )?;
+    let path = format!("{parent_path}{}", path_of(id)?);
+    repo::set_path(conn, id, &path)?;
+    let comment = Comment {
+        id,
+        discussion_id,
+        parent_id,
+        depth,
+        path,
+        author_id: Some(user.id),
+        body: Some(body.to_string()),
+        body_html: Some(body_html.to_string()),
+        status: VISIBLE.to_string(),
+        score: 0,
+        created_at: at,
+        edited_at: None,
+    };
+    let author = Some((user.id, username, display_name));
+    Ok((CommentView::new(comment, author, Vec::new()), events))
+}
+
+async fn create(
+    user: ActiveUser,
+    db: &Db,
+    live: &Live,
+    settings: &Settings,
+    limits: &RateLimits,
+    thread: Thread,
+    new: NewComment,
+) -> Result<HttpResponse, ApiError> {
+    new.validate()?;
+    let body_html = markdown::to_html(&new.body);
+    let rate = (limits.enabled() && !user.role.includes(Role::Moderator))
+        .then_some(settings.comment_rate_per_minute);
+    let (comment, events) = db
+        .tx(move |conn| post_comment(conn, user, &thread, &new, &body_html, rate))
+        .await?;
+    live.publish_all(events);
+    Ok(HttpResponse::Created().json(comment))
+}
+
+/// The comment threads of a discussion: a page of root comments, each with all its replies
+/// nested in `children`.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = i64, Path, description = "The discussion"), CommentQuery),
+    responses(
+        (status = 200, description = "A page of threads", body = CommentPage),
+        (status = 400, description = "Bad cursor, limit or sort", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/discussions/{id}/comments")]
+pub async fn discussion_comments(
+    auth: Option<AuthUser>,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    path: web::Path<i64>,
+    query: web::Query<CommentQuery>,
+) -> Result<web::Json<CommentPage>, ApiError> {
+    let thread = Thread::Discussion(path.into_inner());
+    list(&db, &settings, auth, thread, query.into_inner()).await
+}
+
+/// The comment threads of an article's discussion, as for a discussion.
+#[utoipa::path(
+    tag = "comments",
+    params(("slug" = String, Path, description = "The article"), CommentQuery),
+    responses(
+        (status = 200, description = "A page of threads", body = CommentPage),
+        (status = 400, description = "Bad cursor, limit or sort", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/articles/{slug}/comments")]
+pub async fn article_comments(
+    auth: Option<AuthUser>,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    query: web::Query<CommentQuery>,
+) -> Result<web::Json<CommentPage>, ApiError> {
+    let thread = Thread::Article(path.into_inner());
+    list(&db, &settings, auth, thread, query.into_inner()).await
+}
+
+/// Posts a comment, or a reply with `parent_id`. Bumps the discussion's `last_activity_at`
+/// and `replies`. A reply to a comment at the deepest level joins that comment's siblings.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The discussion")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "The new comment", body = CommentView),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The discussion is locked, or the account is banned", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or parent_id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many comments in the last minute", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/api/v1/discussions/{id}/comments")]
+pub async fn post_discussion_comment(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    live: web::Data<Live>,
+    settings: web::Data<Settings>,
+    limits: web::Data<RateLimits>,
+    path: web::Path<i64>,
+    body: Json<NewComment>,
+) -> Result<HttpResponse, ApiError> {
+    let thread = Thread::Discussion(path.into_inner());
+    create(
+        user,
+        &db,
+        &live,
+        &settings,
+        &limits,
+        thread,
+        body.into_inner(),
+    )
+    .await
+}
+
+/// Posts a comment on an article, as on a discussion.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The article")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "The new comment", body = CommentView),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The discussion is locked, or the account is banned", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or parent_id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many comments in the last minute", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[post("/api/v1/articles/{slug}/comments")]
+pub async fn post_article_comment(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    live: web::Data<Live>,
+    settings: web::Data<Settings>,
+    limits: web::Data<RateLimits>,
+    path: web::Path<String>,
+    body: Json<NewComment>,
+) -> Result<HttpResponse, ApiError> {
+    let thread = Thread::Article(path.into_inner());
+    create(
+        user,
+        &db,
+        &live,
+        &settings,
+        &limits,
+        thread,
+        body.into_inner(),
+    )
+    .await
+}
+
+/// One comment with all its replies (a permalink, or the rest of a thread too large for a
+/// page, up to the page size).
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = i64, Path, description = "The comment")),
+    responses(
+        (status = 200, description = "The comment and its replies", body = CommentView),
+        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/comments/{id}")]
+pub async fn show_comment(
+    auth: Option<AuthUser>,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    path: web::Path<i64>,
+) -> Result<web::Json<CommentView>, ApiError> {
+    let id = path.into_inner();
+    let max = settings.comment_page_max as i64;
+    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
+    let comment = db
+        .run(move |conn| {
+            let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
+            Thread::Discussion(comment.discussion_id)
+                .open(conn, editor)
+                .map_err(|e| match e {
+                    ApiError::NotFound(_) => no_comment(),
+                    other => other,
+                })?;
+            let end = domain::thread_end(&comment.path);
+            let rows = repo::threads(conn, comment.discussion_id, &comment.path, &end, false, max)?;
+            domain::assemble(rows, &[id], view)
+                .pop()
+                .ok_or_else(no_comment)
+        })
+        .await?;
+    Ok(web::Json(comment))
+}
+
+fn edit_rules(
+    comment: &Comment,
+    user: &ActiveUser,
+    locked: bool,
+    window: Duration,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if comment.status == DELETED {
+        return Err(ApiError::Forbidden(
+            "a deleted comment cannot be edited".into(),
+        ));
+    }
+    if user.role.includes(Role::Moderator) {
+        return Ok(());
+    }
+    if comment.author_id != Some(user.id) {
+        return Err(ApiError::Forbidden(
+            "only its author or a moderator may edit a comment".into(),
+        ));
+    }
+    if comment.status != VISIBLE {
+        return Err(ApiError::Forbidden(
+            "a hidden comment cannot be edited".into(),
+        ));
+    }
+    if locked {
+        return Err(ApiError::Forbidden(
+            "this discussion is locked: its comments cannot be edited".into(),
+        ));
+    }
+    if at - comment.created_at > window {
+        return Err(ApiError::Forbidden(format!(
+            "comments can be edited for {} minutes after they are posted",
+            window.num_minutes()
+        )));
+    }
+    Ok(())
+}
+
+/// Edits a comment: its author within the edit window, or a moderator at any time.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The comment")),
+    request_body = CommentEdit,
+    responses(
+        (status = 200, description = "The edited comment (without its replies)", body = CommentView),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author, the edit window has passed, or the discussion is locked", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/api/v1/comments/{id}")]
+pub async fn edit_comment(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    path: web::Path<i64>,
+    body: Json<CommentEdit>,
+) -> Result<web::Json<CommentView>, ApiError> {
+    let id = path.into_inner();
+    let edit = body.into_inner();
+    edit.validate()?;
+    let body_html = markdown::to_html(&edit.body);
+    let window = Duration::minutes(settings.edit_window_minutes);
+    let row = db
+        .tx(move |conn| {
+            let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+            let (discussion, _) = discussions_repo::by_id(conn, comment.discussion_id)?;
+            let at = now();
+            edit_rules(&comment, &user, discussion.locked, window, at)?;
+            repo::edit(conn, id, &edit.body, &body_html, at)?;
+            Ok(repo::by_id(conn, id)?)
+        })
+        .await?;
+    Ok(web::Json(view(row, Vec::new())))
+}
+
+/// Deletes a comment: its author, or a moderator. It keeps its place in the tree (`status:
+/// "deleted"`, no body, no author) and its replies stay. An author's own deletion erases the
+/// text; a moderator's keeps it on record for moderators. Deleting twice is a `204` too.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The comment")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither its author nor a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api/v1/comments/{id}")]
+pub async fn delete_comment(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    live: web::Data<Live>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let events = db
+        .tx(move |conn| {
+            let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+            let own = comment.author_id == Some(user.id);
+            if !own && !user.role.includes(Role::Moderator) {
+                return Err(ApiError::Forbidden(
+                    "only its author or a moderator may delete a comment".into(),
+                ));
+            }
+            if comment.status == DELETED {
+                return Ok(None);
+            }
+            let was_visible = comment.status == VISIBLE;
+            repo::set_status(conn, id, DELETED, own && was_visible)?;
+            if !was_visible {
+                return Ok(None);
+            }
+            if let Some(author) = comment.author_id {
+                repo::count_author(conn, author, -1)?;
+            }
+            let (_, events) = discussions::record_activity(conn, comment.discussion_id, -1, None)?
+                .ok_or_else(no_discussion)?;
+            Ok(events)
+        })
+        .await?;
+    live.publish_all(events);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Votes on a comment: 1, -1, or 0 to take the vote back. One vote per user per comment (a new
+/// vote replaces the old); not on one's own comment.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The comment")),
+    request_body = Vote,
+    responses(
+        (status = 200, description = "The comment's score now", body = Score),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "One's own comment, or one that is hidden or deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`value` is not 1, -1 or 0", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/comments/{id}/vote")]
+pub async fn vote(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    path: web::Path<i64>,
+    body: Json<Vote>,
+) -> Result<web::Json<Score>, ApiError> {
+    let id = path.into_inner();
+    let value = body.into_inner();
+    value.validate()?;
+    let value = value.value;
+    let score = db
+        .tx(move |conn| {
+            let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+            if comment.author_id == Some(user.id) {
+                return Err(ApiError::Forbidden(
+                    "you cannot vote on your own comment".into(),
+                ));
+            }
+            if comment.status != VISIBLE {
+                return Err(ApiError::Forbidden(
+                    "only visible comments take votes".into(),
+                ));
+            }
+            let previous = repo::vote_of(conn, id, user.id)?;
+            if previous == value {
+                return Ok(comment.score);
+            }
+            Ok(repo::set_vote(conn, id, user.id, previous, value, now())?)
+        })
+        .await?;
+    Ok(web::Json(Score { score, value }))
+}
+
+/// Reports a comment to the moderators, with a reason; once per user per comment.
+#[utoipa::path(
+    tag = "comments",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The comment")),
+    request_body = NewReport,
+    responses(
+        (status = 202, description = "The report is in the moderators' queue", body = ReportReceipt),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "One's own comment, or a deleted one", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already reported by this user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/comments/{id}/report")]
+pub async fn report(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    path: web::Path<i64>,
+    body: Json<NewReport>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let report = body.into_inner();
+    report.validate()?;
+    let receipt = db
+        .tx(move |conn| {
+            let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
+            if comment.author_id == Some(user.id) {
+                return Err(ApiError::Forbidden(
+                    "you cannot report your own comment".into(),
+                ));
+            }
+            if comment.status == DELETED {
+                return Err(ApiError::Forbidden("this comment is deleted".into()));
+            }
+            let report_id = repo::report(conn, id, user.id, report.reason.trim(), now())?
+                .ok_or_else(|| {
+                    ApiError::AlreadyDone("you have already reported this comment".into())
+                })?;
+            Ok(ReportReceipt {
+                id: report_id,
+                comment_id: id,
+                status: "open".into(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(receipt))
+}

@@ -1,0 +1,26 @@
+//! Comment threads under every discussion (articles' and topics'): nested replies with a depth
+//! cap, Markdown rendered once to sanitized HTML, edits within a window, deletion that keeps
+//! the tree, votes and reports.
+//!
+//! A page is N root comments by keyset, then all their replies in one range read of the
+//! materialized `path`, nested in memory: two queries a page whatever the thread's size.
+
+pub mod domain;
+pub mod dto;
+pub mod handlers;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    use handlers::*;
+    cfg.service(discussion_comments)
+        .service(post_discussion_comment)
+        .service(article_comments)
+        .service(post_article_comment)
+        .service(show_comment)
+        .service(edit_comment)
+        .service(delete_comment)
+        .service(vote)
+        .service(report);
+}

@@ -1,0 +1,290 @@
+//! SQL of comments: pages of threads, posting, editing, deleting, votes and reports.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{comment_reports, comment_votes, comments, users};
+use crate::discussions::repo::AuthorRow;
+use crate::per_backend;
+
+pub const VISIBLE: &str = "visible";
+pub const HIDDEN: &str = "hidden";
+pub const DELETED: &str = "deleted";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct Comment {
+    pub id: i64,
+    pub discussion_id: i64,
+    pub parent_id: Option<i64>,
+    pub depth: i32,
+    pub path: String,
+    pub author_id: Option<i64>,
+    pub body: Option<String>,
+    pub body_html: Option<String>,
+    pub status: String,
+    pub score: i64,
+    pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+/// A comment with its author.
+pub type CommentRow = (Comment, Option<AuthorRow>);
+
+/// Ids of the roots of a page: after the root `after` (in the page's order), `limit` of them.
+pub fn root_ids(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    newest_first: bool,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    let mut query = comments::table
+        .filter(comments::discussion_id.eq(discussion_id))
+        .filter(comments::depth.eq(0))
+        .select(comments::id)
+        .limit(limit)
+        .into_boxed();
+    query = match (newest_first, after) {
+        (false, Some(id)) => query.filter(comments::id.gt(id)),
+        (true, Some(id)) => query.filter(comments::id.lt(id)),
+        (_, None) => query,
+    };
+    if newest_first {
+        query.order(comments::id.desc()).load(conn)
+    } else {
+        query.order(comments::id.asc()).load(conn)
+    }
+}
+
+/// The comments of a discussion whose paths lie in `[from, to)`, with their authors: whole
+/// threads, in one range read of `comments_thread`. `descending` reads from the end of the range
+/// (so that a cut at `limit` keeps the threads at the range's end whole).
+pub fn threads(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    from: &str,
+    to: &str,
+    descending: bool,
+    limit: i64,
+) -> QueryResult<Vec<CommentRow>> {
+    let query = comments::table
+        .left_join(users::table)
+        .filter(comments::discussion_id.eq(discussion_id))
+        .filter(comments::path.ge(from))
+        .filter(comments::path.lt(to))
+        .select((
+            Comment::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .limit(limit)
+        .into_boxed();
+    if descending {
+        query.order(comments::path.desc()).load(conn)
+    } else {
+        query.order(comments::path.asc()).load(conn)
+    }
+}
+
+pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<CommentRow> {
+    comments::table
+        .left_join(users::table)
+        .filter(comments::id.eq(id))
+        .select((
+            Comment::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .first(conn)
+}
+
+/// The comment, its row locked until the end of the caller's transaction (on PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already serializes writers), so that concurrent votes or moderation of
+/// one comment apply one after the other.
+pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Comment> {
+    let query = comments::table.find(id);
+    match conn {
+        DbConn::Pg(pg) => query.select(Comment::as_select()).for_update().first(pg),
+        DbConn::Sqlite(sqlite) => query.select(Comment::as_select()).first(sqlite),
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = comments)]
+pub struct NewComment<'a> {
+    pub discussion_id: i64,
+    pub parent_id: Option<i64>,
+    pub depth: i32,
+    pub path: &'a str,
+    pub author_id: Option<i64>,
+    pub body: Option<&'a str>,
+    pub body_html: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Inserts a comment; its path is set by [`set_path`] once its id is known.
+pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
+    diesel::insert_into(comments::table)
+        .values(new)
+        .returning(comments::id)
+        .get_result(conn)
+}
+
+pub fn set_path(conn: &mut DbConn, id: i64, path: &str) -> QueryResult<usize> {
+    diesel::update(comments::table.find(id))
+        .set(comments::path.eq(path))
+        .execute(conn)
+}
+
+/// Moves the author's `comments_count` (visible comments) by `delta`; on PostgreSQL this also
+/// locks the account's row until the transaction ends, which serializes one account's posts
+/// (what makes the per-account rate limit exact). Returns `(username, display_name)`.
+pub fn count_author(conn: &mut DbConn, user_id: i64, delta: i64) -> QueryResult<(String, String)> {
+    per_backend!(conn, |c| {
+        diesel::update(users::table.find(user_id))
+            .set(users::comments_count.eq(users::comments_count + delta))
+            .returning((users::username, users::display_name))
+            .get_result(c)
+    })
+}
+
+/// How many comments the account posted since `since`, and the first of them: what the
+/// per-account rate limit looks at.
+pub fn posted_since(
+    conn: &mut DbConn,
+    user_id: i64,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    comments::table
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::created_at.gt(since))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(comments::created_at),
+        ))
+        .first(conn)
+}
+
+pub fn edit(
+    conn: &mut DbConn,
+    id: i64,
+    body: &str,
+    body_html: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(comments::table.find(id))
+        .set((
+            comments::body.eq(body),
+            comments::body_html.eq(body_html),
+            comments::edited_at.eq(Some(at)),
+        ))
+        .execute(conn)
+}
+
+/// Sets a comment's status; with `erase`, its text goes too (an author deleting their own).
+pub fn set_status(conn: &mut DbConn, id: i64, status: &str, erase: bool) -> QueryResult<usize> {
+    let target = comments::table.find(id);
+    if erase {
+        diesel::update(target)
+            .set((
+                comments::status.eq(status),
+                comments::body.eq(None::<String>),
+                comments::body_html.eq(None::<String>),
+            ))
+            .execute(conn)
+    } else {
+        diesel::update(target)
+            .set(comments::status.eq(status))
+            .execute(conn)
+    }
+}
+
+/// The user's vote on a comment: 1, -1, or 0 for none.
+pub fn vote_of(conn: &mut DbConn, comment_id: i64, user_id: i64) -> QueryResult<i32> {
+    comment_votes::table
+        .find((comment_id, user_id))
+        .select(comment_votes::value)
+        .first(conn)
+        .optional()
+        .map(|v| v.unwrap_or(0))
+}
+
+/// Records the user's vote (0 removes it) and moves the comment's `score` by the difference.
+/// The caller holds the comment's lock ([`lock`]) and knows the previous vote. Returns the score.
+pub fn set_vote(
+    conn: &mut DbConn,
+    comment_id: i64,
+    user_id: i64,
+    previous: i32,
+    value: i32,
+    at: NaiveDateTime,
+) -> QueryResult<i64> {
+    let target = comment_votes::table.find((comment_id, user_id));
+    if value == 0 {
+        diesel::delete(target).execute(conn)?;
+    } else if previous == 0 {
+        diesel::insert_into(comment_votes::table)
+            .values((
+                comment_votes::comment_id.eq(comment_id),
+                comment_votes::user_id.eq(user_id),
+                comment_votes::value.eq(value),
+                comment_votes::created_at.eq(at),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(target)
+            .set(comment_votes::value.eq(value))
+            .execute(conn)?;
+    }
+    let delta = i64::from(value - previous);
+    per_backend!(conn, |c| {
+        diesel::update(comments::table.find(comment_id))
+            .set(comments::score.eq(comments::score + delta))
+            .returning(comments::score)
+            .get_result(c)
+    })
+}
+
+/// Files a report; `None` when this user has already reported this comment.
+pub fn report(
+    conn: &mut DbConn,
+    comment_id: i64,
+    reporter_id: i64,
+    reason: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    per_backend!(conn, |c| {
+        diesel::insert_into(comment_reports::table)
+            .values((
+                comment_reports::comment_id.eq(comment_id),
+                comment_reports::reporter_id.eq(reporter_id),
+                comment_reports::reason.eq(reason),
+                comment_reports::created_at.eq(at),
+            ))
+            .on_conflict((comment_reports::comment_id, comment_reports::reporter_id))
+            .do_nothing()
+            .returning(comment_reports::id)
+            .get_result(c)
+            .optional()
+    })
+}
+
+/// Before a discussion is deleted (its comments go with it, by cascade): takes its visible
+/// comments off their authors' `comments_count`. One statement per author.
+pub fn uncount_discussion(conn: &mut DbConn, discussion_id: i64) -> QueryResult<()> {
+    let per_author: Vec<(Option<i64>, i64)> = comments::table
+        .filter(comments::discussion_id.eq(discussion_id))
+        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::author_id.is_not_null())
+        .group_by(comments::author_id)
+        .select((comments::author_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (author, count) in per_author {
+        if let Some(author) = author {
+            diesel::update(users::table.find(author))
+                .set(users::comments_count.eq(users::comments_count - count))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
