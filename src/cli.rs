@@ -33,12 +33,15 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (YAML).
     Openapi,
-    /// Fill the database with generated users, articles and topics (demo, benchmarks).
+    /// Fill the database with generated users, articles, topics and comment threads (demo,
+    /// benchmarks). With `--discussions 0`, comments go to the discussions already there.
     Seed {
         #[arg(long, default_value_t = 50)]
         users: u32,
         #[arg(long, default_value_t = 1000)]
         discussions: u32,
+        #[arg(long, default_value_t = 5000)]
+        comments: u64,
     },
     /// Manage accounts.
     User {
@@ -92,7 +95,11 @@ pub fn main() -> ExitCode {
                     display_name,
                 },
         } => create_user(settings, username, email, role, display_name),
-        Command::Seed { users, discussions } => seed(settings, users, discussions),
+        Command::Seed {
+            users,
+            discussions,
+            comments,
+        } => seed(settings, users, discussions, comments),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -180,22 +187,28 @@ fn explain(error: ApiError) -> anyhow::Error {
     }
 }
 
-fn seed(settings: Settings, users: u32, discussions: u32) -> anyhow::Result<()> {
+fn seed(settings: Settings, users: u32, discussions: u32, comments: u64) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let db = actix_web::rt::task::spawn_blocking(move || {
             Db::connect_and_migrate(&settings.database, 2, settings.db_timeout)
         })
         .await??;
         let started = std::time::Instant::now();
-        let (users, discussions) = crate::seed::seed(&db, &Hasher::new(1), users, discussions)
+        let seeded = crate::seed::seed(&db, &Hasher::new(1), users, discussions, comments)
             .await
             .map_err(explain)?;
         println!(
-            "seeded {users} users and {discussions} discussions in {:.1} s (password of every \
+            "seeded {} users, {} discussions and {} comments in {:.1} s (password of every \
              seeded account: {})",
+            seeded.users,
+            seeded.discussions,
+            seeded.comments,
             started.elapsed().as_secs_f64(),
             crate::seed::SEED_PASSWORD
         );
+        if let Some((id, count)) = seeded.largest_thread {
+            println!("largest thread: discussion {id} with {count} comments");
+        }
         Ok(())
     })
 }

@@ -7,6 +7,7 @@
 //! the same arguments give the same data. Every seeded account's password is
 //! `SEED_PASSWORD`.
 
+pub mod comments;
 pub mod repo;
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ pub const SEED_PASSWORD: &str = "tribune-demo-password";
 const ROWS_PER_STATEMENT: usize = 500;
 const STATEMENTS_PER_TRANSACTION: usize = 10;
 
-const PEOPLE: &[&str] = &[
+pub(crate) const PEOPLE: &[&str] = &[
     "Anna",
     "Boris",
     "Clara",
@@ -48,7 +49,7 @@ const PEOPLE: &[&str] = &[
     "Кира",
     "Лев",
 ];
-const SUBJECTS: &[&str] = &[
+pub(crate) const SUBJECTS: &[&str] = &[
     "NATO",
     "The European Commission",
     "Latvia",
@@ -68,7 +69,7 @@ const SUBJECTS: &[&str] = &[
     "Израиль",
     "Скандинавия",
 ];
-const VERBS: &[&str] = &[
+pub(crate) const VERBS: &[&str] = &[
     "calls for",
     "plans to buy",
     "warns about",
@@ -81,7 +82,7 @@ const VERBS: &[&str] = &[
     "готовится к",
     "обсуждает",
 ];
-const OBJECTS: &[&str] = &[
+pub(crate) const OBJECTS: &[&str] = &[
     "de-escalation near its borders",
     "new tanks",
     "air patrols over the Baltic",
@@ -109,7 +110,7 @@ const TAGS: &[&str] = &[
     "Калашников",
 ];
 
-fn pick<'a>(rng: &mut StdRng, words: &[&'a str]) -> &'a str {
+pub(crate) fn pick<'a>(rng: &mut StdRng, words: &[&'a str]) -> &'a str {
     words[rng.random_range(0..words.len())]
 }
 
@@ -128,13 +129,25 @@ fn views(rng: &mut StdRng) -> i64 {
     (x.powi(4) * 6000.0) as i64
 }
 
-/// Fills the database. Returns `(users, discussions)` added.
+/// What a seed run added.
+#[derive(Debug, Clone, Copy)]
+pub struct Seeded {
+    pub users: u64,
+    pub discussions: u64,
+    pub comments: u64,
+    /// The discussion that got the most comments, and how many.
+    pub largest_thread: Option<(i64, u64)>,
+}
+
+/// Fills the database: `users` accounts, `discussions` articles and topics, and `comments`
+/// comments in them (in the existing discussions when `discussions` is 0).
 pub async fn seed(
     db: &Db,
     hasher: &crate::auth::password::Hasher,
     users: u32,
     discussions: u32,
-) -> Result<(u64, u64), ApiError> {
+    comments: u64,
+) -> Result<Seeded, ApiError> {
     let hash = hasher.hash(SEED_PASSWORD.to_string()).await?;
     let db = db.clone();
     actix_web::web::block(move || {
@@ -169,6 +182,11 @@ pub async fn seed(
             })?;
         }
         let user_ids = repo::user_ids(&mut conn)?;
+        let before = if discussions == 0 {
+            0
+        } else {
+            repo::max_discussion_id(&mut conn)?
+        };
 
         let per_transaction = ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION;
         let mut made = 0u64;
@@ -237,7 +255,14 @@ pub async fn seed(
                 tracing::info!(discussions = made, "seeding");
             }
         }
-        Ok((user_rows.len() as u64, made))
+        let (comments, largest_thread) =
+            comments::seed(&mut conn, &mut rng, before, &user_ids, comments, start)?;
+        Ok(Seeded {
+            users: user_rows.len() as u64,
+            discussions: made,
+            comments,
+            largest_thread,
+        })
     })
     .await
     .map_err(ApiError::internal)?

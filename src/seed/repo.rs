@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{article_tags, articles, discussions, users};
+use crate::db::schema::{article_tags, articles, comments, discussions, users};
 use crate::per_backend;
 
 pub type UserRow = (
@@ -154,4 +154,110 @@ pub fn insert_tags(conn: &mut DbConn, rows: &[(i64, String)]) -> QueryResult<usi
     per_backend!(conn, |c| diesel::insert_into(article_tags::table)
         .values(&values)
         .execute(c))
+}
+
+/// `(id, created_at)` of the discussions with an id above `after`, in id order.
+pub fn discussions_after(conn: &mut DbConn, after: i64) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
+    discussions::table
+        .filter(discussions::id.gt(after))
+        .order(discussions::id)
+        .select((discussions::id, discussions::created_at))
+        .load(conn)
+}
+
+/// `count` comment ids no one else will take, ascending. PostgreSQL: from the table's
+/// sequence. SQLite: the ones after the largest ever given (the caller's `BEGIN IMMEDIATE`
+/// keeps other writers out until the rows are in).
+pub fn reserve_comment_ids(conn: &mut DbConn, count: usize) -> QueryResult<Vec<i64>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let count = count as i64;
+    match conn {
+        DbConn::Pg(pg) => {
+            let mut ids: Vec<i64> = diesel::sql_query(
+                "SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS n \
+                 FROM generate_series(1, $1)",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(count)
+            .load::<Id>(pg)?
+            .into_iter()
+            .map(|id| id.n)
+            .collect();
+            ids.sort_unstable();
+            Ok(ids)
+        }
+        DbConn::Sqlite(sqlite) => {
+            let last = diesel::sql_query(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM comments), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'comments'), 0)) AS n",
+            )
+            .get_result::<Id>(sqlite)?
+            .n;
+            Ok((last + 1..=last + count).collect())
+        }
+    }
+}
+
+pub struct CommentRow {
+    pub id: i64,
+    pub discussion_id: i64,
+    pub parent_id: Option<i64>,
+    pub depth: i32,
+    pub path: String,
+    pub author_id: i64,
+    pub body: Option<String>,
+    pub body_html: Option<String>,
+    pub deleted: bool,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_comments(conn: &mut DbConn, rows: &[CommentRow]) -> QueryResult<usize> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|c| {
+            (
+                comments::id.eq(c.id),
+                comments::discussion_id.eq(c.discussion_id),
+                comments::parent_id.eq(c.parent_id),
+                comments::depth.eq(c.depth),
+                comments::path.eq(&c.path),
+                comments::author_id.eq(c.author_id),
+                comments::body.eq(&c.body),
+                comments::body_html.eq(&c.body_html),
+                comments::status.eq(if c.deleted { "deleted" } else { "visible" }),
+                comments::created_at.eq(c.created_at),
+            )
+        })
+        .collect();
+    per_backend!(conn, |c| diesel::insert_into(comments::table)
+        .values(&values)
+        .execute(c))
+}
+
+/// `replies` up by `delta`; `last_activity_at` moves to `last` if that is later.
+pub fn add_replies(
+    conn: &mut DbConn,
+    id: i64,
+    delta: i64,
+    last: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(discussions::table.find(id))
+        .set(discussions::replies.eq(discussions::replies + delta))
+        .execute(conn)?;
+    diesel::update(
+        discussions::table
+            .find(id)
+            .filter(discussions::last_activity_at.lt(last)),
+    )
+    .set(discussions::last_activity_at.eq(last))
+    .execute(conn)
+}
+
+pub fn add_comments_count(conn: &mut DbConn, id: i64, delta: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::comments_count.eq(users::comments_count + delta))
+        .execute(conn)
 }

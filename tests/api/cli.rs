@@ -273,9 +273,18 @@ async fn seed_fills_a_living_feed() {
     let db = TestDb::create();
     let out = tribune()
         .env("DATABASE_URL", &db.url)
-        .args(["seed", "--users", "7", "--discussions", "1200"])
+        .args([
+            "seed",
+            "--users",
+            "7",
+            "--discussions",
+            "1200",
+            "--comments",
+            "6000",
+        ])
         .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
         "{}",
@@ -309,4 +318,39 @@ async fn seed_fills_a_living_feed() {
     assert_eq!(kinds.len(), 2, "articles and topics");
     let articles = app.get("/api/v1/articles?limit=5").await.json();
     assert_eq!(articles["items"][0]["tags"].as_array().unwrap().len(), 2);
+
+    // Comment threads, with every counter equal to a recount.
+    assert_eq!(
+        app.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM comments"),
+        6000
+    );
+    app.assert_counters_match_a_recount();
+    assert!(
+        app.number("SELECT CAST(MAX(depth) AS BIGINT) AS n FROM comments") >= 2,
+        "nested replies"
+    );
+    // Half of them in one discussion, which pages like any other.
+    let largest: i64 = stdout
+        .split("largest thread: discussion ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("the largest thread is named: {stdout}"));
+    assert!(
+        app.number(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM comments WHERE discussion_id = {largest}"
+        )) >= 3000
+    );
+    let page = app.comments(largest, "?limit=100").await.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 100);
+    assert!(page["next_cursor"].is_string());
+    let page = app.comments(largest, "?sort=newest&limit=5").await.json();
+    let first = page["items"][0]["created_at"].as_str().unwrap().to_string();
+    let second = page["items"][1]["created_at"].as_str().unwrap().to_string();
+    assert!(first >= second, "newest first: {first} {second}");
+    // Ids reserved by the seed do not clash with the ones the server gives next.
+    let reader = app.signed_up("reader").await;
+    app.commented(&reader.access, largest, "After the seed.", None)
+        .await;
+    app.assert_counters_match_a_recount();
 }
