@@ -587,7 +587,7 @@ impl Settings {
         let comment_page_max = number(
             source,
             "TRIBUNE_COMMENT_PAGE_MAX",
-            5_000usize,
+            500usize,
             |n| (1..=100_000).contains(n),
             "a number of comments from 1 to 100000",
         )?;

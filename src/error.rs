@@ -205,6 +205,10 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(Kind::ClosedConnection | Kind::SerializationFailure, _) => {
                 ApiError::Unavailable(error.into())
             }
+            // PostgreSQL chose this transaction to break a deadlock: retryable.
+            Error::DatabaseError(_, ref info) if info.message().contains("deadlock detected") => {
+                ApiError::Unavailable(error.into())
+            }
             // SQLite: another writer kept the lock past busy_timeout.
             Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
                 ApiError::Unavailable(error.into())

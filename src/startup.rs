@@ -19,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
-use crate::config::{Secret, Settings};
+use crate::config::{DatabaseTarget, Secret, Settings};
 use crate::db::{Db, repo};
 use crate::discussions::feed_cache::FeedCache;
 use crate::discussions::live::Live;
@@ -92,9 +92,20 @@ impl Application {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (closing, closing_rx) = watch::channel(false);
         let feed_cache = web::Data::new(FeedCache::new(settings.feed_cache));
-        let live = web::Data::new(Live::new(closing_rx, feed_cache.clone().into_inner()));
+        let (outgoing, notify_queue) = match settings.database {
+            DatabaseTarget::Postgres(_) => {
+                let (sender, receiver) = Live::queue();
+                (Some(sender), Some(receiver))
+            }
+            DatabaseTarget::Sqlite(_) => (None, None),
+        };
+        let live = web::Data::new(Live::new(
+            closing_rx,
+            feed_cache.clone().into_inner(),
+            outgoing,
+        ));
         let views = web::Data::new(ViewCounter::default());
-        let workers = vec![
+        let mut workers = vec![
             actix_web::rt::spawn(crate::discussions::views::run_flusher(
                 db.clone(),
                 views.clone(),
@@ -112,8 +123,13 @@ impl Application {
                 settings.mail_rate,
                 shutdown_rx.clone(),
             )),
-            actix_web::rt::spawn(prune_rate_limits(rate_limits.clone(), shutdown_rx)),
+            actix_web::rt::spawn(prune_rate_limits(rate_limits.clone(), shutdown_rx.clone())),
         ];
+        if let Some(queue) = notify_queue {
+            workers.push(actix_web::rt::spawn(
+                crate::discussions::live::run_pg_notifier(db.clone(), queue, shutdown_rx),
+            ));
+        }
 
         let api = crate::openapi::document();
         let spec = web::Data::new(SpecYaml(api.to_yaml()?));

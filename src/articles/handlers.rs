@@ -191,7 +191,7 @@ pub async fn create_article(
             let mut events = None;
             if published_at <= at {
                 let (discussion, _) = discussions::by_id(conn, discussion_id)?;
-                events = announce(conn, "created", &discussion)?;
+                events = Some(announce("created", &discussion));
             }
             Ok((slug, events))
         })
@@ -276,7 +276,7 @@ pub async fn update_article(
             was_scheduled,
         )?;
         let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
-        announce(conn, "updated", &discussion)
+        Ok(Some(announce("updated", &discussion)))
     })
     .await
     .map(|events| live.publish_all(events))?;
@@ -309,11 +309,13 @@ pub async fn delete_article(
     db.tx(move |conn| {
         let (article, _) = repo::by_slug(conn, &slug)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
-        let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
-        repo::delete(conn, article.id)?;
+        // The discussion first: the lock order of every writer (see the comments feature).
+        let discussion = discussions::lock(conn, article.discussion_id)?
+            .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
         crate::comments::repo::uncount_discussion(conn, article.discussion_id)?;
+        repo::delete(conn, article.id)?;
         discussions::delete(conn, article.discussion_id)?;
-        announce(conn, "deleted", &discussion)
+        Ok(Some(announce("deleted", &discussion)))
     })
     .await
     .map(|events| live.publish_all(events))?;

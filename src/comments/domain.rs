@@ -48,6 +48,41 @@ pub fn attach_reply(
     (parent, target_depth, parent_path.to_string())
 }
 
+/// Whether `path` could be the path of a comment in root `root`'s thread: whole segments of
+/// digits, starting with the root's, no deeper than the cap.
+pub fn is_path_in(path: &str, root: i64) -> bool {
+    let Some(root_path) = segment(root) else {
+        return false;
+    };
+    path.len().is_multiple_of(SEGMENT)
+        && path.len() <= SEGMENT * (MAX_DEPTH as usize + 1)
+        && path.bytes().all(|b| b.is_ascii_digit())
+        && path.starts_with(&root_path)
+}
+
+/// How many of the rows (their sizes, in order) fit in `max_rows` rows and `max_bytes` bytes.
+pub fn fitting(sizes: impl IntoIterator<Item = usize>, max_rows: usize, max_bytes: usize) -> usize {
+    let mut total = 0;
+    let mut count = 0;
+    for size in sizes {
+        total += size;
+        if count >= max_rows || total > max_bytes {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
+
+/// The ids of the rows whose parent is not among them, in order: the tops of a forest.
+pub fn tops<T: Node>(rows: &[T]) -> Vec<i64> {
+    let ids: std::collections::HashSet<i64> = rows.iter().map(Node::id).collect();
+    rows.iter()
+        .filter(|r| r.parent_id().is_none_or(|p| !ids.contains(&p)))
+        .map(Node::id)
+        .collect()
+}
+
 /// Something that sits in a tree: its id and its parent's.
 pub trait Node {
     fn id(&self) -> i64;
@@ -127,6 +162,25 @@ mod tests {
         let (parent, depth, parent_path) = attach_reply(9, Some(8), MAX_DEPTH, &path);
         assert_eq!((parent, depth), (8, MAX_DEPTH));
         assert_eq!(parent_path.len(), SEGMENT * MAX_DEPTH as usize);
+    }
+
+    #[test]
+    fn pages_fit_by_rows_and_bytes() {
+        assert_eq!(fitting([10, 10, 10], 2, 100), 2);
+        assert_eq!(fitting([10, 10, 10], 5, 25), 2);
+        assert_eq!(fitting([10, 10, 10], 5, 100), 3);
+        assert_eq!(fitting([500], 5, 100), 0);
+        assert!(is_path_in("000000000007000000000009", 7));
+        assert!(!is_path_in("000000000008000000000009", 7));
+        assert!(!is_path_in("00000000000700000000000x", 7));
+        assert!(!is_path_in("0000000000070", 7));
+        assert!(!is_path_in(&"000000000007".repeat(9), 7));
+    }
+
+    #[test]
+    fn a_part_of_a_thread_is_a_forest() {
+        let rows = vec![Row(3, Some(2)), Row(4, Some(3)), Row(5, Some(1))];
+        assert_eq!(tops(&rows), vec![3, 5]);
     }
 
     #[test]

@@ -42,21 +42,29 @@ impl Thread {
     fn id(&self, conn: &mut DbConn) -> Result<i64, ApiError> {
         match self {
             Thread::Discussion(id) => Ok(*id),
-            Thread::Article(slug) => articles::discussion_of(conn, slug)?
-                .ok_or_else(|| ApiError::NotFound("no such article".into())),
+            Thread::Article(slug) => {
+                articles::discussion_of(conn, slug)?.ok_or_else(|| self.missing())
+            }
         }
     }
 
     /// The discussion's id, if it exists and the caller may see it now.
     fn open(&self, conn: &mut DbConn, editor: bool) -> Result<i64, ApiError> {
         let id = self.id(conn)?;
-        let (discussion, _) = discussions_repo::by_id(conn, id)
+        discussions_repo::by_id(conn, id)
             .optional()?
-            .ok_or_else(no_discussion)?;
-        if !visible(&discussion, editor) {
-            return Err(no_discussion());
-        }
+            .filter(|(d, _)| visible(d, editor))
+            .ok_or_else(|| self.missing())?;
         Ok(id)
+    }
+
+    /// The 404 for a thread that does not exist, or not yet for this caller: the same either
+    /// way, so that unpublished articles do not show.
+    fn missing(&self) -> ApiError {
+        match self {
+            Thread::Discussion(_) => no_discussion(),
+            Thread::Article(_) => ApiError::NotFound("no such article".into()),
+        }
     }
 }
 
@@ -66,22 +74,46 @@ fn visible(discussion: &discussions_repo::Discussion, editor: bool) -> bool {
     discussion.visible_from <= now() || editor
 }
 
-fn page_cursor(sort: Sort, root_id: i64) -> String {
-    let order = if sort == Sort::Newest { "n" } else { "o" };
-    pagination::encode(&[order.to_string(), root_id.to_string()])
+/// Where the next page starts: after root `root`'s whole thread, or, for a thread too large
+/// for one page, inside it after the comment at path `within`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PageKey {
+    root: i64,
+    within: Option<String>,
 }
 
-fn parse_page_cursor(sort: Sort, cursor: &str) -> Result<i64, ApiError> {
-    let parts = pagination::decode(cursor, 2)?;
-    let expected = if sort == Sort::Newest { "n" } else { "o" };
-    if parts[0] != expected {
+fn sort_tag(sort: Sort) -> &'static str {
+    if sort == Sort::Newest { "n" } else { "o" }
+}
+
+fn page_cursor(sort: Sort, key: &PageKey) -> String {
+    pagination::encode(&[
+        sort_tag(sort).to_string(),
+        key.root.to_string(),
+        key.within.clone().unwrap_or_default(),
+    ])
+}
+
+fn parse_page_cursor(sort: Sort, cursor: &str) -> Result<PageKey, ApiError> {
+    let parts = pagination::decode(cursor, 3)?;
+    if parts[0] != sort_tag(sort) {
         return Err(ApiError::BadRequest(
             "this cursor belongs to the other sort order; pass the same `sort` as for the \
              page it came from"
                 .into(),
         ));
     }
-    pagination::number(&parts[1])
+    let root = pagination::number(&parts[1])?;
+    let within = match parts[2].as_str() {
+        "" => None,
+        path if domain::is_path_in(path, root) => Some(path.to_string()),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "cursor is not one this API gave".into(),
+            ));
+        }
+    };
+    Ok(PageKey { root, within })
 }
 
 fn path_of(id: i64) -> Result<String, ApiError> {
@@ -92,22 +124,42 @@ fn path_of(id: i64) -> Result<String, ApiError> {
     })
 }
 
+/// What one page may carry: `TRIBUNE_COMMENT_PAGE_MAX` comments, and `PAGE_TEXT_BYTES` of
+/// text, so that no request reads or sends an unbounded amount, whatever the threads hold.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    comments: usize,
+}
+
+/// Bodies and their HTML on one page at most (a thread of maximal comments pages in parts).
+const PAGE_TEXT_BYTES: usize = 2 * 1024 * 1024;
+
+impl Budget {
+    /// How many of `rows`, in order, fit: at least one, so that paging always moves on.
+    fn fitting(&self, rows: &[CommentRow]) -> usize {
+        let sizes = rows.iter().map(|(c, _)| {
+            c.body.as_ref().map_or(0, String::len) + c.body_html.as_ref().map_or(0, String::len)
+        });
+        domain::fitting(sizes, self.comments, PAGE_TEXT_BYTES)
+            .max(1)
+            .min(rows.len())
+    }
+}
+
 /// One page: the roots (ids, in page order, one more than `limit` if there are more) and all
 /// their replies, read as one range of paths, then nested in memory. Returns the threads and
-/// the root to continue after.
+/// where the next page starts.
 ///
-/// A page carries at most `max` comments (`TRIBUNE_COMMENT_PAGE_MAX`), so that no request
-/// reads an unbounded number of rows: when the roots' threads pass it, the page ends early at
-/// the last root whose thread fits whole; a single thread larger than that shows its first
-/// `max` comments in reading order (the rest through `GET /comments/{id}` of a reply).
+/// When the roots' threads pass the budget, the page ends early at the last root whose thread
+/// fits whole; a first thread larger than a page alone is paged in parts ([`thread_part`]).
 fn page(
     conn: &mut DbConn,
     discussion_id: i64,
     mut roots: Vec<i64>,
     limit: usize,
     newest_first: bool,
-    max: usize,
-) -> Result<(Vec<CommentView>, Option<i64>), ApiError> {
+    budget: Budget,
+) -> Result<(Vec<CommentView>, Option<PageKey>), ApiError> {
     let more = roots.len() > limit;
     roots.truncate(limit);
     let (Some(&low), Some(&high)) = (roots.iter().min(), roots.iter().max()) else {
@@ -122,29 +174,23 @@ fn page(
         &from,
         &to,
         newest_first,
-        max as i64 + 1,
+        budget.comments as i64 + 1,
     )?;
     let mut next = more.then(|| roots.last().copied()).flatten();
-    if rows.len() > max {
+    let fit = budget.fitting(&rows);
+    if fit < rows.len() {
         // The thread of the first row left out may be cut: end the page before it.
-        let cut = domain::root_of(&rows[max].0.path);
+        let cut = domain::root_of(&rows[fit].0.path);
         let whole: Vec<i64> = roots
             .iter()
             .copied()
             .take_while(|&root| Some(root) != cut)
             .collect();
         if whole.is_empty() {
-            // One thread larger than a page: its first comments, in reading order.
-            let root = roots[0];
-            let path = path_of(root)?;
-            let end = domain::thread_end(&path);
-            let rows = repo::threads(conn, discussion_id, &path, &end, false, max as i64)?;
-            let threads = domain::assemble(rows, &[root], view);
-            let next = (more || roots.len() > 1).then_some(root);
-            return Ok((threads, next));
+            return thread_part(conn, discussion_id, roots[0], None, newest_first, budget);
         }
         let keep: HashSet<i64> = whole.iter().copied().collect();
-        rows.truncate(max);
+        rows.truncate(fit);
         rows.retain(|(c, _)| domain::root_of(&c.path).is_some_and(|r| keep.contains(&r)));
         next = whole.last().copied();
         roots = whole;
@@ -152,7 +198,38 @@ fn page(
     if newest_first {
         rows.reverse();
     }
+    let next = next.map(|root| PageKey { root, within: None });
     Ok((domain::assemble(rows, &roots, view), next))
+}
+
+/// A page of one thread too large for a page: its comments after path `after` (from the root
+/// when `None`), in reading order, as many as fit. Comments whose parent is on an earlier page
+/// come as top-level items with their `parent_id`: clients attach them there.
+fn thread_part(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    root: i64,
+    after: Option<&str>,
+    newest_first: bool,
+    budget: Budget,
+) -> Result<(Vec<CommentView>, Option<PageKey>), ApiError> {
+    let root_path = path_of(root)?;
+    // Every path after `after` in order is at least `after` + "0" (paths are digits).
+    let from = after.map_or_else(|| root_path.clone(), |after| format!("{after}0"));
+    let end = domain::thread_end(&root_path);
+    let limit = budget.comments as i64 + 1;
+    let mut rows = repo::threads(conn, discussion_id, &from, &end, false, limit)?;
+    let fit = budget.fitting(&rows);
+    let next = if fit < rows.len() {
+        rows.truncate(fit);
+        let within = rows.last().map(|(c, _)| c.path.clone());
+        Some(PageKey { root, within })
+    } else {
+        let later = repo::root_ids(conn, discussion_id, newest_first, Some(root), 1)?;
+        (!later.is_empty()).then_some(PageKey { root, within: None })
+    };
+    let tops = domain::tops(&rows);
+    Ok((domain::assemble(rows, &tops, view), next))
 }
 
 fn view((comment, author): CommentRow, children: Vec<CommentView>) -> CommentView {
@@ -175,23 +252,36 @@ async fn list(
         .transpose()?;
     let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
     let newest_first = sort == Sort::Newest;
-    let max = settings.comment_page_max;
+    let budget = Budget {
+        comments: settings.comment_page_max,
+    };
     let (items, next) = db
         .run(move |conn| {
             let id = thread.open(conn, editor)?;
+            if let Some(PageKey {
+                root,
+                within: Some(within),
+            }) = &after
+            {
+                return thread_part(conn, id, *root, Some(within), newest_first, budget);
+            }
+            let after = after.map(|key| key.root);
             let roots = repo::root_ids(conn, id, newest_first, after, limit + 1)?;
-            page(conn, id, roots, limit as usize, newest_first, max)
+            page(conn, id, roots, limit as usize, newest_first, budget)
         })
         .await?;
     Ok(web::Json(CommentPage {
         items,
-        next_cursor: next.map(|root| page_cursor(sort, root)),
+        next_cursor: next.map(|key| page_cursor(sort, &key)),
     }))
 }
 
-/// Posts a comment in the caller's transaction: counts it for its author (enforcing the
-/// per-account rate), moves the discussion's `replies` and `last_activity_at`, and places it
-/// in the tree. Returns it and the live event to publish after the commit.
+/// Posts a comment in the caller's transaction: places it in the tree, counts it for its
+/// author (enforcing the per-account rate), and moves the discussion's `replies` and
+/// `last_activity_at`. Returns it and the live event to publish after the commit.
+///
+/// Locks are taken in one order everywhere (the discussion, then comments, then accounts), so
+/// concurrent writers on PostgreSQL wait for each other instead of deadlocking.
 fn post_comment(
     conn: &mut DbConn,
     user: ActiveUser,
@@ -201,10 +291,22 @@ fn post_comment(
     rate_per_minute: Option<u32>,
 ) -> Result<(CommentView, Option<String>), ApiError> {
     let editor = user.role.includes(Role::Editor);
-    let moderator = user.role.includes(Role::Moderator);
     let discussion_id = thread.id(conn)?;
+    let discussion = discussions_repo::lock(conn, discussion_id)?
+        .filter(|d| visible(d, editor))
+        .ok_or_else(|| thread.missing())?;
+    if discussion.locked {
+        return Err(ApiError::Forbidden(
+            "this discussion is locked: it takes no new comments".into(),
+        ));
+    }
+    let (parent_id, depth, parent_path) = match new.parent_id {
+        None => (None, 0, String::new()),
+        Some(target) => reply_place(conn, discussion_id, target)?,
+    };
+    // Taken under the discussion's lock, so its activity times only move forward.
     let at = now();
-    // First: this locks the account's row (PostgreSQL), so the count below is exact.
+    // This locks the account's row (PostgreSQL), so the count below is exact.
     let (username, display_name) = repo::count_author(conn, user.id, 1)?;
     if let Some(limit) = rate_per_minute {
         let window = Duration::minutes(1);
@@ -216,37 +318,6 @@ fn post_comment(
             });
         }
     }
-    let (discussion, events) = discussions::record_activity(conn, discussion_id, 1, Some(at))?
-        .ok_or_else(no_discussion)?;
-    if !visible(&discussion, editor) {
-        return Err(no_discussion());
-    }
-    if discussion.locked && !moderator {
-        return Err(ApiError::Forbidden(
-            "this discussion is locked: it takes no new comments".into(),
-        ));
-    }
-    let (parent_id, depth, parent_path) = match new.parent_id {
-        None => (None, 0, String::new()),
-        Some(parent_id) => {
-            let parent = repo::by_id(conn, parent_id)
-                .optional()?
-                .map(|(c, _)| c)
-                .filter(|c| c.discussion_id == discussion_id)
-                .ok_or_else(|| {
-                    ApiError::invalid("parent_id", "is not a comment of this discussion")
-                })?;
-            if parent.status != VISIBLE {
-                return Err(ApiError::invalid(
-                    "parent_id",
-                    "is a hidden or deleted comment, which takes no replies",
-                ));
-            }
-            let (id, depth, path) =
-                domain::attach_reply(parent.id, parent.parent_id, parent.depth, &parent.path);
-            (Some(id), depth, path)
-        }
-    };
     let body = new.body.as_str();
     let id = repo::insert(
         conn,
@@ -254,21 +325,21 @@ fn post_comment(
             discussion_id,
             parent_id,
             depth,
-            path: "",
+            parent_path: &parent_path,
             author_id: Some(user.id),
             body: Some(body),
             body_html: Some(body_html),
             created_at: at,
         },
     )?;
-    let path = format!("{parent_path}{}", path_of(id)?);
-    repo::set_path(conn, id, &path)?;
+    let (_, event) = discussions::record_activity(conn, discussion_id, 1, Some(at))?
+        .ok_or_else(|| thread.missing())?;
     let comment = Comment {
         id,
         discussion_id,
         parent_id,
         depth,
-        path,
+        path: format!("{parent_path}{}", path_of(id)?),
         author_id: Some(user.id),
         body: Some(body.to_string()),
         body_html: Some(body_html.to_string()),
@@ -278,7 +349,38 @@ fn post_comment(
         edited_at: None,
     };
     let author = Some((user.id, username, display_name));
-    Ok((CommentView::new(comment, author, Vec::new()), events))
+    Ok((CommentView::new(comment, author, Vec::new()), event))
+}
+
+/// Where a reply to comment `target` goes: `(parent_id, depth, parent's path)`. The comment it
+/// attaches to (the target, or past the depth cap the target's parent) must be a visible
+/// comment of this discussion.
+fn reply_place(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    target: i64,
+) -> Result<(Option<i64>, i32, String), ApiError> {
+    let not_here = || ApiError::invalid("parent_id", "is not a comment of this discussion");
+    let target = repo::by_id(conn, target)
+        .optional()?
+        .map(|(c, _)| c)
+        .filter(|c| c.discussion_id == discussion_id)
+        .ok_or_else(not_here)?;
+    let (parent, depth, path) =
+        domain::attach_reply(target.id, target.parent_id, target.depth, &target.path);
+    let status = if parent == target.id {
+        target.status
+    } else {
+        repo::by_id(conn, parent)?.0.status
+    };
+    if status != VISIBLE {
+        return Err(ApiError::invalid(
+            "parent_id",
+            "is (or, past the deepest level, sits under) a hidden or deleted comment, which \
+             takes no replies",
+        ));
+    }
+    Ok((Some(parent), depth, path))
 }
 
 async fn create(
@@ -288,9 +390,10 @@ async fn create(
     settings: &Settings,
     limits: &RateLimits,
     thread: Thread,
-    new: NewComment,
+    mut new: NewComment,
 ) -> Result<HttpResponse, ApiError> {
     new.validate()?;
+    new.body = new.body.trim().to_string();
     let body_html = markdown::to_html(&new.body);
     let rate = (limits.enabled() && !user.role.includes(Role::Moderator))
         .then_some(settings.comment_rate_per_minute);
@@ -425,8 +528,7 @@ pub async fn post_article_comment(
     .await
 }
 
-/// One comment with all its replies (a permalink, or the rest of a thread too large for a
-/// page, up to the page size).
+/// One comment with its replies (a permalink), as many as a page of threads may carry.
 #[utoipa::path(
     tag = "comments",
     params(("id" = i64, Path, description = "The comment")),
@@ -443,7 +545,9 @@ pub async fn show_comment(
     path: web::Path<i64>,
 ) -> Result<web::Json<CommentView>, ApiError> {
     let id = path.into_inner();
-    let max = settings.comment_page_max as i64;
+    let budget = Budget {
+        comments: settings.comment_page_max,
+    };
     let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
     let comment = db
         .run(move |conn| {
@@ -455,13 +559,59 @@ pub async fn show_comment(
                     other => other,
                 })?;
             let end = domain::thread_end(&comment.path);
-            let rows = repo::threads(conn, comment.discussion_id, &comment.path, &end, false, max)?;
+            let limit = budget.comments as i64;
+            let mut rows = repo::threads(
+                conn,
+                comment.discussion_id,
+                &comment.path,
+                &end,
+                false,
+                limit,
+            )?;
+            rows.truncate(budget.fitting(&rows));
             domain::assemble(rows, &[id], view)
                 .pop()
                 .ok_or_else(no_comment)
         })
         .await?;
     Ok(web::Json(comment))
+}
+
+/// A comment to change, with its discussion: `404` when either is missing or the caller may
+/// not see the discussion yet. The comment's row is locked. With `lock_discussion` (changes
+/// that move the discussion's counters), the discussion's row is locked first, keeping the
+/// one lock order (discussion, comment, account).
+fn comment_to_change(
+    conn: &mut DbConn,
+    id: i64,
+    user: &ActiveUser,
+    lock_discussion: bool,
+) -> Result<(Comment, discussions_repo::Discussion), ApiError> {
+    let editor = user.role.includes(Role::Editor);
+    let discussion_id = if lock_discussion {
+        repo::by_id(conn, id)
+            .optional()?
+            .ok_or_else(no_comment)?
+            .0
+            .discussion_id
+    } else {
+        repo::lock(conn, id)
+            .optional()?
+            .ok_or_else(no_comment)?
+            .discussion_id
+    };
+    let discussion = if lock_discussion {
+        discussions_repo::lock(conn, discussion_id)?
+    } else {
+        discussions_repo::by_id(conn, discussion_id)
+            .optional()?
+            .map(|(d, _)| d)
+    };
+    let discussion = discussion
+        .filter(|d| visible(d, editor))
+        .ok_or_else(no_comment)?;
+    let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+    Ok((comment, discussion))
 }
 
 fn edit_rules(
@@ -526,14 +676,14 @@ pub async fn edit_comment(
     body: Json<CommentEdit>,
 ) -> Result<web::Json<CommentView>, ApiError> {
     let id = path.into_inner();
-    let edit = body.into_inner();
+    let mut edit = body.into_inner();
     edit.validate()?;
+    edit.body = edit.body.trim().to_string();
     let body_html = markdown::to_html(&edit.body);
     let window = Duration::minutes(settings.edit_window_minutes);
     let row = db
         .tx(move |conn| {
-            let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
-            let (discussion, _) = discussions_repo::by_id(conn, comment.discussion_id)?;
+            let (comment, discussion) = comment_to_change(conn, id, &user, false)?;
             let at = now();
             edit_rules(&comment, &user, discussion.locked, window, at)?;
             repo::edit(conn, id, &edit.body, &body_html, at)?;
@@ -567,7 +717,7 @@ pub async fn delete_comment(
     let id = path.into_inner();
     let events = db
         .tx(move |conn| {
-            let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+            let (comment, _) = comment_to_change(conn, id, &user, true)?;
             let own = comment.author_id == Some(user.id);
             if !own && !user.role.includes(Role::Moderator) {
                 return Err(ApiError::Forbidden(
@@ -582,12 +732,12 @@ pub async fn delete_comment(
             if !was_visible {
                 return Ok(None);
             }
+            let (_, event) = discussions::record_activity(conn, comment.discussion_id, -1, None)?
+                .ok_or_else(no_discussion)?;
             if let Some(author) = comment.author_id {
                 repo::count_author(conn, author, -1)?;
             }
-            let (_, events) = discussions::record_activity(conn, comment.discussion_id, -1, None)?
-                .ok_or_else(no_discussion)?;
-            Ok(events)
+            Ok(event)
         })
         .await?;
     live.publish_all(events);
@@ -622,7 +772,7 @@ pub async fn vote(
     let value = value.value;
     let score = db
         .tx(move |conn| {
-            let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+            let (comment, _) = comment_to_change(conn, id, &user, false)?;
             if comment.author_id == Some(user.id) {
                 return Err(ApiError::Forbidden(
                     "you cannot vote on your own comment".into(),
@@ -671,6 +821,11 @@ pub async fn report(
     let receipt = db
         .tx(move |conn| {
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
+            let editor = user.role.includes(Role::Editor);
+            discussions_repo::by_id(conn, comment.discussion_id)
+                .optional()?
+                .filter(|(d, _)| visible(d, editor))
+                .ok_or_else(no_comment)?;
             if comment.author_id == Some(user.id) {
                 return Err(ApiError::Forbidden(
                     "you cannot report your own comment".into(),

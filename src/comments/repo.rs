@@ -109,31 +109,70 @@ pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Comment> {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = comments)]
 pub struct NewComment<'a> {
     pub discussion_id: i64,
     pub parent_id: Option<i64>,
     pub depth: i32,
-    pub path: &'a str,
+    /// The parent's path (empty for a root): the comment's path is this and its own segment.
+    pub parent_path: &'a str,
     pub author_id: Option<i64>,
     pub body: Option<&'a str>,
     pub body_html: Option<&'a str>,
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts a comment; its path is set by [`set_path`] once its id is known.
+/// Inserts a comment with its path (the parent's path, then its own id in 12 digits; ids past
+/// 12 digits are refused by the caller, which checks the id against `domain::segment`).
+/// PostgreSQL takes the id from the sequence in the same statement; SQLite, in process, writes
+/// the path once the id is known.
 pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
-    diesel::insert_into(comments::table)
-        .values(new)
-        .returning(comments::id)
-        .get_result(conn)
-}
-
-pub fn set_path(conn: &mut DbConn, id: i64, path: &str) -> QueryResult<usize> {
-    diesel::update(comments::table.find(id))
-        .set(comments::path.eq(path))
-        .execute(conn)
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+    match conn {
+        DbConn::Pg(pg) => {
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = BigInt)]
+                id: i64,
+            }
+            diesel::sql_query(
+                "WITH n AS (SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id) \
+                 INSERT INTO comments (id, discussion_id, parent_id, depth, path, author_id, \
+                                       body, body_html, created_at) \
+                 SELECT n.id, $1, $2, $3, $4 || lpad(n.id::text, 12, '0'), $5, $6, $7, $8 \
+                 FROM n RETURNING id",
+            )
+            .bind::<BigInt, _>(new.discussion_id)
+            .bind::<Nullable<BigInt>, _>(new.parent_id)
+            .bind::<Integer, _>(new.depth)
+            .bind::<Text, _>(new.parent_path)
+            .bind::<Nullable<BigInt>, _>(new.author_id)
+            .bind::<Nullable<Text>, _>(new.body)
+            .bind::<Nullable<Text>, _>(new.body_html)
+            .bind::<Timestamp, _>(new.created_at)
+            .get_result::<Id>(pg)
+            .map(|row| row.id)
+        }
+        DbConn::Sqlite(sqlite) => {
+            let id: i64 = diesel::insert_into(comments::table)
+                .values((
+                    comments::discussion_id.eq(new.discussion_id),
+                    comments::parent_id.eq(new.parent_id),
+                    comments::depth.eq(new.depth),
+                    comments::path.eq(""),
+                    comments::author_id.eq(new.author_id),
+                    comments::body.eq(new.body),
+                    comments::body_html.eq(new.body_html),
+                    comments::created_at.eq(new.created_at),
+                ))
+                .returning(comments::id)
+                .get_result(sqlite)?;
+            let path = format!("{}{id:012}", new.parent_path);
+            diesel::update(comments::table.find(id))
+                .set(comments::path.eq(path))
+                .execute(sqlite)?;
+            Ok(id)
+        }
+    }
 }
 
 /// Moves the author's `comments_count` (visible comments) by `delta`; on PostgreSQL this also
@@ -270,13 +309,16 @@ pub fn report(
 }
 
 /// Before a discussion is deleted (its comments go with it, by cascade): takes its visible
-/// comments off their authors' `comments_count`. One statement per author.
+/// comments off their authors' `comments_count`. One statement per author, in id order (so
+/// that two of these never wait for each other in a circle). The caller has locked the
+/// discussion, so no comment arrives in between.
 pub fn uncount_discussion(conn: &mut DbConn, discussion_id: i64) -> QueryResult<()> {
     let per_author: Vec<(Option<i64>, i64)> = comments::table
         .filter(comments::discussion_id.eq(discussion_id))
         .filter(comments::status.eq(VISIBLE))
         .filter(comments::author_id.is_not_null())
         .group_by(comments::author_id)
+        .order(comments::author_id)
         .select((comments::author_id, diesel::dsl::count_star()))
         .load(conn)?;
     for (author, count) in per_author {

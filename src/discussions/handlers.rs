@@ -165,7 +165,7 @@ pub async fn create_topic(
                 },
             )?;
             let row = repo::by_id(conn, id)?;
-            let events = super::announce(conn, "created", &row.0)?;
+            let events = Some(super::announce("created", &row.0));
             Ok((row, events))
         })
         .await?;
@@ -276,7 +276,7 @@ pub async fn edit_topic(
                 .unwrap_or("");
             repo::edit_topic(conn, id, title, body, &markdown::to_html(body), at)?;
             let row = repo::by_id(conn, id)?;
-            let events = super::announce(conn, "updated", &row.0)?;
+            let events = Some(super::announce("updated", &row.0));
             Ok((row, events))
         })
         .await?;

@@ -1,10 +1,18 @@
 //! Live updates: every process's SSE clients hear of every new discussion and new activity.
 //!
-//! A change announces itself inside its transaction (`repo::notify`): on PostgreSQL that is a
-//! `NOTIFY tribune_discussions`, delivered to every process when the transaction commits, and
-//! each process's listener puts it on its local broadcast channel; on SQLite (one process) the
-//! caller publishes on the channel after the commit. Each SSE client has its own receiver: a
-//! client too slow to keep up misses events (and is told how many) instead of slowing anyone.
+//! After a change commits, its handler calls [`Live::publish_all`]. On SQLite (one process) the
+//! event goes straight onto this process's broadcast channel. On PostgreSQL it is queued for
+//! [`run_pg_notifier`], which sends the queue in batches as `NOTIFY tribune_discussions`, and
+//! every process's listener ([`run_pg_listener`]) puts what it hears on its own channel.
+//!
+//! Why not `NOTIFY` inside the writing transaction: PostgreSQL lets only one transaction that
+//! has notified commit at a time (it holds a database-wide lock through the commit's fsync),
+//! which capped comment posting at a few hundred a second. Live events are hints (clients
+//! can always re-read the feed with `?since=`), so one lost in a crash between the commit and
+//! the batch costs nothing that matters; the data itself is committed.
+//!
+//! Each SSE client has its own receiver: a client too slow to keep up misses events (and is
+//! told how many) instead of slowing anyone.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,14 +21,19 @@ use std::time::Duration;
 use actix_web::web::Bytes;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::Stream;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::feed_cache::FeedCache;
 use crate::config::DatabaseTarget;
+use crate::db::Db;
 
 pub const CHANNEL: &str = "tribune_discussions";
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const BUFFER: usize = 1024;
+/// Events waiting for the notifier; past this, new ones are dropped (with a warning).
+const QUEUE: usize = 10_000;
+/// Events sent in one `NOTIFY` round trip at most.
+const BATCH: usize = 500;
 
 /// The process's broadcast of discussion events (JSON texts).
 #[derive(Clone)]
@@ -30,31 +43,52 @@ pub struct Live {
     feed_cache: Arc<FeedCache>,
     /// Turns true when the server starts to stop: open streams end, so shutdown need not wait.
     closing: watch::Receiver<bool>,
+    /// PostgreSQL: the notifier's queue. `None` on SQLite.
+    outgoing: Option<mpsc::Sender<String>>,
 }
 
 impl Live {
-    pub fn new(closing: watch::Receiver<bool>, feed_cache: Arc<FeedCache>) -> Live {
+    /// A broadcast for this process; with `outgoing` (PostgreSQL), events published here go
+    /// to every process through [`run_pg_notifier`], which reads the other end.
+    pub fn new(
+        closing: watch::Receiver<bool>,
+        feed_cache: Arc<FeedCache>,
+        outgoing: Option<mpsc::Sender<String>>,
+    ) -> Live {
         Live {
             sender: broadcast::channel(BUFFER).0,
             feed_cache,
             closing,
+            outgoing,
         }
     }
 
-    /// Publishes to this process's clients (SQLite's path; PostgreSQL's goes through NOTIFY)
-    /// and forgets the cached feed pages.
-    pub fn publish(&self, payload: &str) {
+    /// The notifier's queue, for a process on PostgreSQL.
+    pub fn queue() -> (mpsc::Sender<String>, mpsc::Receiver<String>) {
+        mpsc::channel(QUEUE)
+    }
+
+    /// Hands events to this process's clients only, and forgets the cached feed pages.
+    pub fn deliver_all(&self, payloads: impl IntoIterator<Item = String>) {
         self.feed_cache.clear();
-        let _ = self.sender.send(Arc::from(payload));
+        for payload in payloads {
+            let _ = self.sender.send(Arc::from(payload));
+        }
     }
 
     /// After a commit that changed discussions: forgets this process's cached feed pages at
-    /// once (its own writes are read back at once, even before PostgreSQL's NOTIFY comes
-    /// round) and publishes what `repo::notify` handed back, if anything.
+    /// once (its own writes are read back at once, before any notification comes round), and
+    /// sends the events to every process's clients.
     pub fn publish_all(&self, payloads: impl IntoIterator<Item = String>) {
+        let Some(outgoing) = &self.outgoing else {
+            self.deliver_all(payloads);
+            return;
+        };
         self.feed_cache.clear();
         for payload in payloads {
-            self.publish(&payload);
+            if outgoing.try_send(payload).is_err() {
+                tracing::warn!("live updates: the notify queue is full; an event is dropped");
+            }
         }
     }
 
@@ -135,7 +169,7 @@ pub async fn run_pg_listener(
         .await;
         match polled {
             Ok((conn, Ok(payloads))) => {
-                live.publish_all(payloads);
+                live.deliver_all(payloads);
                 connection = Some(conn);
             }
             Ok((_, Err(e))) => {
@@ -146,6 +180,47 @@ pub async fn run_pg_listener(
         if wait(&mut shutdown, Duration::from_millis(50)).await {
             return;
         }
+    }
+}
+
+/// On PostgreSQL: sends queued events as `NOTIFY`s, up to `BATCH` in one statement, until
+/// `shutdown`; what is still queued then goes out before it returns.
+pub async fn run_pg_notifier(
+    db: Db,
+    mut queue: mpsc::Receiver<String>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let first = tokio::select! {
+            first = queue.recv() => first,
+            _ = shutdown.changed() => None,
+        };
+        let Some(first) = first else { break };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(payload) => batch.push(payload),
+                Err(_) => break,
+            }
+        }
+        notify(&db, batch).await;
+    }
+    let mut rest = Vec::new();
+    while let Ok(payload) = queue.try_recv() {
+        rest.push(payload);
+    }
+    if !rest.is_empty() {
+        notify(&db, rest).await;
+    }
+}
+
+async fn notify(db: &Db, payloads: Vec<String>) {
+    let count = payloads.len();
+    let sent = db
+        .run(move |conn| Ok(super::repo::notify_all(conn, CHANNEL, &payloads)?))
+        .await;
+    if let Err(error) = sent {
+        tracing::warn!(%error, count, "live updates: cannot notify; events dropped");
     }
 }
 

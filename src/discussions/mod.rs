@@ -24,9 +24,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// A comment came, went or came back (the comments feature calls this in its transaction):
 /// moves `replies` by `replies_delta`; with `active_at` (a new comment) also sets
-/// `last_activity_at`, so the discussion rises in the feed. Announces it (`activity` or
-/// `updated`). Returns the discussion as it is now, or `None` when there is none, and what to
-/// hand to `Live::publish_all` after the commit.
+/// `last_activity_at`, so the discussion rises in the feed. Returns the discussion as it is
+/// now, or `None` when there is none, and the event (`activity` or `updated`) to hand to
+/// `Live::publish_all` after the commit: none for a discussion readers cannot see yet (a
+/// scheduled article's), whose title must not show early.
 pub fn record_activity(
     conn: &mut DbConn,
     discussion_id: i64,
@@ -42,18 +43,12 @@ pub fn record_activity(
     } else {
         "updated"
     };
-    let events = announce(conn, event, &discussion)?;
-    Ok(Some((discussion, events)))
+    let event = (discussion.visible_from <= crate::db::now()).then(|| announce(event, &discussion));
+    Ok(Some((discussion, event)))
 }
 
-/// Tells every process (and SSE client) that a discussion changed, in the caller's
-/// transaction: `created`, `activity`, `updated` or `deleted`. Returns what to hand to
-/// `Live::publish_all` after the commit (SQLite; PostgreSQL delivers on commit by itself).
-pub fn announce(
-    conn: &mut DbConn,
-    event: &'static str,
-    discussion: &repo::Discussion,
-) -> Result<Option<String>, crate::error::ApiError> {
-    let payload = dto::DiscussionEvent::new(event, discussion).json();
-    Ok(repo::notify(conn, live::CHANNEL, &payload)?)
+/// The event that tells every process (and SSE client) that a discussion changed: `created`,
+/// `activity`, `updated` or `deleted`. Hand it to `Live::publish_all` after the commit.
+pub fn announce(event: &'static str, discussion: &repo::Discussion) -> String {
+    dto::DiscussionEvent::new(event, discussion).json()
 }

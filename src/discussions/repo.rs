@@ -112,6 +112,24 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<DiscussionRow> {
         .first(conn)
 }
 
+/// The discussion, its row locked until the end of the caller's transaction (PostgreSQL;
+/// SQLite's `BEGIN IMMEDIATE` already serializes writers). Writers lock in one order: the
+/// discussion, then its comments, then accounts.
+pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Option<Discussion>> {
+    let query = discussions::table.find(id);
+    match conn {
+        DbConn::Pg(pg) => query
+            .select(Discussion::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(sqlite) => query
+            .select(Discussion::as_select())
+            .first(sqlite)
+            .optional(),
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = discussions)]
 pub struct NewDiscussion<'a> {
@@ -219,17 +237,15 @@ pub fn add_views(conn: &mut DbConn, deltas: &[(i64, i64)]) -> QueryResult<()> {
     Ok(())
 }
 
-/// Tells every process that a discussion changed (PostgreSQL `NOTIFY`, delivered on commit).
-/// On SQLite (one process) it returns the payload for the caller to publish after commit.
-pub fn notify(conn: &mut DbConn, channel: &str, payload: &str) -> QueryResult<Option<String>> {
-    match conn {
-        DbConn::Pg(pg) => {
-            diesel::sql_query("SELECT pg_notify($1, $2)")
-                .bind::<diesel::sql_types::Text, _>(channel)
-                .bind::<diesel::sql_types::Text, _>(payload)
-                .execute(pg)?;
-            Ok(None)
-        }
-        DbConn::Sqlite(_) => Ok(Some(payload.to_string())),
+/// `NOTIFY channel, payload` for each payload, in one statement (PostgreSQL only; SQLite has
+/// one process, whose events need no database).
+pub fn notify_all(conn: &mut DbConn, channel: &str, payloads: &[String]) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        use diesel::sql_types::{Array, Text};
+        diesel::sql_query("SELECT pg_notify($1, payload) FROM unnest($2) AS payload")
+            .bind::<Text, _>(channel)
+            .bind::<Array<Text>, _>(payloads)
+            .execute(pg)?;
     }
+    Ok(())
 }

@@ -603,41 +603,55 @@ async fn counters_hold_under_concurrent_writers() {
 }
 
 #[actix_web::test]
-async fn a_page_never_carries_more_than_the_cap_and_cuts_between_threads() {
+async fn a_page_never_carries_more_than_the_cap_and_big_threads_continue() {
     let app = TestApp::spawn_with(&[("TRIBUNE_COMMENT_PAGE_MAX", "5")]).await;
     let anna = app.signed_up("anna").await;
     let topic = app.topic(&anna.access, "Big threads").await;
-    // Threads of 1, 3, 4, 1 and 7 comments.
+    // Threads of 1, 3, 4, 12 and 1 comments; the fourth nests two levels.
     let mut roots = Vec::new();
-    for size in [1, 3, 4, 1, 7] {
+    let mut total = 0;
+    for size in [1, 3, 4, 12, 1] {
         let root = app.commented(&anna.access, topic, "root", None).await;
-        for _ in 1..size {
-            app.commented(&anna.access, topic, "reply", Some(root))
+        let mut last = root;
+        for n in 1..size {
+            let parent = if n % 3 == 0 { last } else { root };
+            last = app
+                .commented(&anna.access, topic, "reply", Some(parent))
                 .await;
         }
         roots.push((root, size));
+        total += size;
     }
     for sort in ["oldest", "newest"] {
-        let mut seen = Vec::new();
+        let mut seen: Vec<i64> = Vec::new();
+        let mut seen_roots = Vec::new();
         let mut cursor = String::new();
         loop {
             let page = app
                 .comments(topic, &format!("?sort={sort}&limit=10{cursor}"))
-                .await
-                .json();
+                .await;
+            assert_eq!(page.status, 200, "{}", page.text());
+            let page = page.json();
             let mut all = Vec::new();
             flatten(&page["items"], &mut all);
             assert!(all.len() <= 5, "{sort}: {all:?}");
             assert!(!all.is_empty(), "{sort}: no empty page before the end");
             for item in page["items"].as_array().unwrap() {
                 let id = item["id"].as_i64().unwrap();
-                let size = roots.iter().find(|(r, _)| *r == id).unwrap().1;
-                let mut thread = Vec::new();
-                flatten(&json!([item]), &mut thread);
-                // Whole, except the one thread larger than a page: its first five.
-                assert_eq!(thread.len(), size.min(5), "{sort}: thread {id}");
-                seen.push(id);
+                match item["parent_id"].as_i64() {
+                    // A root: its thread is whole, unless larger than a page.
+                    None => {
+                        let size = roots.iter().find(|(r, _)| *r == id).unwrap().1;
+                        let mut thread = Vec::new();
+                        flatten(&json!([item]), &mut thread);
+                        assert_eq!(thread.len(), size.min(5), "{sort}: thread {id}");
+                        seen_roots.push(id);
+                    }
+                    // The rest of a large thread: under a comment of an earlier page.
+                    Some(parent) => assert!(seen.contains(&parent), "{sort}: {item}"),
+                }
             }
+            seen.extend(all.iter().map(|(id, _, _)| *id));
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = format!("&cursor={next}"),
                 None => break,
@@ -647,6 +661,22 @@ async fn a_page_never_carries_more_than_the_cap_and_cuts_between_threads() {
         if sort == "newest" {
             expected.reverse();
         }
-        assert_eq!(seen, expected, "{sort}: every root once");
+        assert_eq!(seen_roots, expected, "{sort}: every root once, in order");
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(
+            (seen.len(), unique.len()),
+            (total, total),
+            "{sort}: every comment once"
+        );
     }
+    // A cursor inside a thread must be one the API gave.
+    let forged = base64_url(&format!("o:{}:12345", roots[3].0));
+    app.comments(topic, &format!("?cursor={forged}"))
+        .await
+        .problem(400);
+}
+
+fn base64_url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
