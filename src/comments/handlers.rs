@@ -292,20 +292,23 @@ fn post_comment(
 ) -> Result<(CommentView, Option<String>), ApiError> {
     let editor = user.role.includes(Role::Editor);
     let discussion_id = thread.id(conn)?;
-    let discussion = discussions_repo::lock(conn, discussion_id)?
-        .filter(|d| visible(d, editor))
-        .ok_or_else(|| thread.missing())?;
-    if discussion.locked {
-        return Err(ApiError::Forbidden(
-            "this discussion is locked: it takes no new comments".into(),
-        ));
-    }
+    let at = now();
+    // First the discussion (the lock order), checked and moved in one statement.
+    let Some((_, event)) = discussions::comment_added(conn, discussion_id, at, editor)? else {
+        let discussion = discussions_repo::by_id(conn, discussion_id)
+            .optional()?
+            .filter(|(d, _)| visible(d, editor))
+            .ok_or_else(|| thread.missing())?;
+        return Err(if discussion.0.locked {
+            ApiError::Forbidden("this discussion is locked: it takes no new comments".into())
+        } else {
+            thread.missing()
+        });
+    };
     let (parent_id, depth, parent_path) = match new.parent_id {
         None => (None, 0, String::new()),
         Some(target) => reply_place(conn, discussion_id, target)?,
     };
-    // Taken under the discussion's lock, so its activity times only move forward.
-    let at = now();
     // This locks the account's row (PostgreSQL), so the count below is exact.
     let (username, display_name) = repo::count_author(conn, user.id, 1)?;
     if let Some(limit) = rate_per_minute {
@@ -332,8 +335,6 @@ fn post_comment(
             created_at: at,
         },
     )?;
-    let (_, event) = discussions::record_activity(conn, discussion_id, 1, Some(at))?
-        .ok_or_else(|| thread.missing())?;
     let comment = Comment {
         id,
         discussion_id,
@@ -732,7 +733,7 @@ pub async fn delete_comment(
             if !was_visible {
                 return Ok(None);
             }
-            let (_, event) = discussions::record_activity(conn, comment.discussion_id, -1, None)?
+            let (_, event) = discussions::replies_moved(conn, comment.discussion_id, -1)?
                 .ok_or_else(no_discussion)?;
             if let Some(author) = comment.author_id {
                 repo::count_author(conn, author, -1)?;

@@ -22,29 +22,42 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(edit_topic);
 }
 
-/// A comment came, went or came back (the comments feature calls this in its transaction):
-/// moves `replies` by `replies_delta`; with `active_at` (a new comment) also sets
-/// `last_activity_at`, so the discussion rises in the feed. Returns the discussion as it is
-/// now, or `None` when there is none, and the event (`activity` or `updated`) to hand to
-/// `Live::publish_all` after the commit: none for a discussion readers cannot see yet (a
-/// scheduled article's), whose title must not show early.
-pub fn record_activity(
+/// A new comment in an open discussion (the comments feature calls this in its
+/// transaction): `replies` and `last_activity_at` move, so the discussion rises in the feed.
+/// Returns the discussion and its `activity` event for `Live::publish_all` after the commit,
+/// or `None` when the discussion is missing, locked, or (unless `include_scheduled`) not
+/// visible yet.
+pub fn comment_added(
     conn: &mut DbConn,
     discussion_id: i64,
-    replies_delta: i64,
-    active_at: Option<chrono::NaiveDateTime>,
+    at: chrono::NaiveDateTime,
+    include_scheduled: bool,
 ) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
-    let Some(discussion) = repo::record_activity(conn, discussion_id, replies_delta, active_at)?
-    else {
-        return Ok(None);
-    };
-    let event = if active_at.is_some() {
-        "activity"
-    } else {
-        "updated"
-    };
-    let event = (discussion.visible_from <= crate::db::now()).then(|| announce(event, &discussion));
-    Ok(Some((discussion, event)))
+    let discussion = repo::comment_added(conn, discussion_id, at, include_scheduled)?;
+    Ok(discussion.map(|d| {
+        let event = hint("activity", &d);
+        (d, event)
+    }))
+}
+
+/// A comment went or came back (deleted, hidden, restored): `replies` moves by `delta`.
+/// Returns the discussion and its `updated` event, as [`comment_added`] does.
+pub fn replies_moved(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    delta: i64,
+) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
+    let discussion = repo::replies_moved(conn, discussion_id, delta)?;
+    Ok(discussion.map(|d| {
+        let event = hint("updated", &d);
+        (d, event)
+    }))
+}
+
+/// The event, unless readers cannot see the discussion yet (a scheduled article's), whose
+/// title must not show early.
+fn hint(event: &'static str, discussion: &repo::Discussion) -> Option<String> {
+    (discussion.visible_from <= crate::db::now()).then(|| announce(event, discussion))
 }
 
 /// The event that tells every process (and SSE client) that a discussion changed: `created`,

@@ -1,6 +1,7 @@
 //! SQL of discussions: the feed, one discussion, topics, counters.
 
 use chrono::NaiveDateTime;
+use diesel::IntoSql;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -201,30 +202,50 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(discussions::table.find(id)).execute(conn)
 }
 
-/// A comment came, went or came back: `replies` moves by `replies_delta`, and with `active_at`
-/// (a new comment) `last_activity_at` becomes that instant. In the caller's transaction; on
-/// PostgreSQL the row stays locked until it ends. Returns the discussion as it is now, or
-/// `None` when there is no such discussion.
-pub fn record_activity(
+/// A new comment: `replies` up by one and `last_activity_at` to `at` (never backwards: a
+/// writer that waited for the row may carry an earlier instant), in one statement that also
+/// locks the row until the caller's transaction ends. Only for an open discussion: not
+/// locked, and visible at `at` unless `include_scheduled`. `None` when there is no such open
+/// discussion (the caller finds out why, if it must).
+pub fn comment_added(
     conn: &mut DbConn,
     id: i64,
-    replies_delta: i64,
-    active_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+    include_scheduled: bool,
 ) -> QueryResult<Option<Discussion>> {
-    let target = discussions::table.find(id);
-    let replies = discussions::replies.eq(discussions::replies + replies_delta);
-    match active_at {
-        Some(at) => per_backend!(conn, |c| diesel::update(target)
-            .set((replies, discussions::last_activity_at.eq(at)))
-            .returning(Discussion::as_returning())
-            .get_result(c)
-            .optional()),
-        None => per_backend!(conn, |c| diesel::update(target)
-            .set(replies)
-            .returning(Discussion::as_returning())
-            .get_result(c)
-            .optional()),
-    }
+    use diesel::dsl::case_when;
+    let latest = case_when(
+        discussions::last_activity_at.gt(at),
+        discussions::last_activity_at,
+    )
+    .otherwise(at);
+    let changes = (
+        discussions::replies.eq(discussions::replies + 1),
+        discussions::last_activity_at.eq(latest),
+    );
+    let open = discussions::id
+        .eq(id)
+        .and(discussions::locked.eq(false))
+        .and(
+            discussions::visible_from
+                .le(at)
+                .or(include_scheduled.into_sql::<diesel::sql_types::Bool>()),
+        );
+    per_backend!(conn, |c| diesel::update(discussions::table.filter(open))
+        .set(changes)
+        .returning(Discussion::as_returning())
+        .get_result(c)
+        .optional())
+}
+
+/// A comment went or came back (deleted, hidden, restored): `replies` moves by `delta`, in
+/// the caller's transaction. Returns the discussion as it is now, if there is one.
+pub fn replies_moved(conn: &mut DbConn, id: i64, delta: i64) -> QueryResult<Option<Discussion>> {
+    per_backend!(conn, |c| diesel::update(discussions::table.find(id))
+        .set(discussions::replies.eq(discussions::replies + delta))
+        .returning(Discussion::as_returning())
+        .get_result(c)
+        .optional())
 }
 
 /// Adds buffered view counts, as deltas so that several processes add up.

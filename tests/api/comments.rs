@@ -680,3 +680,181 @@ fn base64_url(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
+
+#[actix_web::test]
+async fn a_new_comment_is_announced_on_the_live_stream() {
+    use futures_util::StreamExt;
+    use std::time::Duration;
+
+    let app = TestApp::spawn().await;
+    let anna = app.signed_up("anna").await;
+    let topic = app.topic(&anna.access, "Live").await;
+    let mut stream = app
+        .client
+        .get(app.url("/api/v1/discussions/stream"))
+        .send()
+        .await
+        .unwrap();
+    let _hello = stream.next().await.unwrap().unwrap();
+    app.commented(&anna.access, topic, "Live comment", None)
+        .await;
+    // (On PostgreSQL the topic's own `created` may come first: events are relayed.)
+    let mut received = String::new();
+    let event = loop {
+        let chunk = actix_web::rt::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .unwrap();
+        received.push_str(&String::from_utf8_lossy(&chunk));
+        let activity = received
+            .split("\n\n")
+            .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
+            .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+            .find(|event| event["event"] == "activity");
+        if let Some(event) = activity {
+            break event;
+        }
+    };
+    assert_eq!(event["event"], "activity");
+    assert_eq!(event["id"], topic);
+    assert_eq!(event["replies"], 1);
+}
+
+#[actix_web::test]
+async fn a_scheduled_articles_thread_is_hidden_from_readers() {
+    let app = TestApp::spawn().await;
+    let editor = app.editor("editor").await;
+    let reader = app.signed_up("reader").await;
+    let res = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "Embargoed", "lead": "Lead.", "body": "Body.",
+                    "published_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let article = res.json();
+    let path = format!(
+        "/api/v1/articles/{}/comments",
+        article["slug"].as_str().unwrap()
+    );
+    let discussion = article["discussion_id"].as_i64().unwrap();
+    // Readers cannot tell it from an article that does not exist.
+    let hidden = app.get(&path).await.problem(404);
+    let missing = app
+        .get("/api/v1/articles/no-such-article/comments")
+        .await
+        .problem(404);
+    assert_eq!(hidden["detail"], missing["detail"]);
+    app.send_json(
+        "POST",
+        &path,
+        Some(&reader.access),
+        Some(&json!({"body": "early"})),
+    )
+    .await
+    .problem(404);
+    app.comments(discussion, "").await.problem(404);
+    // Editors see it, and may comment before publication.
+    let res = app
+        .send_json(
+            "POST",
+            &path,
+            Some(&editor.access),
+            Some(&json!({"body": "note"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let id = res.json()["id"].as_i64().unwrap();
+    assert_eq!(app.get_as(&path, &editor.access).await.status, 200);
+    // Its comments stay out of readers' reach too.
+    app.get(&format!("/api/v1/comments/{id}"))
+        .await
+        .problem(404);
+    app.vote(&reader.access, id, 1).await.problem(404);
+    app.report(&reader.access, id, "spam").await.problem(404);
+    app.assert_counters_match_a_recount();
+}
+
+#[actix_web::test]
+async fn moderators_are_not_rate_limited_and_limits_are_checked() {
+    let app =
+        TestApp::spawn_with(&[("TRIBUNE_RATE_LIMITS", "on"), ("TRIBUNE_COMMENT_RATE", "1")]).await;
+    let moderator = app.with_role("mod", "moderator").await;
+    let topic = app.topic(&moderator.access, "Notes").await;
+    for n in 0..3 {
+        app.commented(&moderator.access, topic, &format!("note {n}"), None)
+            .await;
+    }
+    app.comments(topic, "?limit=101").await.problem(400);
+    // A deleted comment cannot be reported.
+    let reader = app.signed_up("reader").await;
+    let id = app.commented(&reader.access, topic, "mine", None).await;
+    assert_eq!(app.delete_comment(&reader.access, id).await.status, 204);
+    app.report(&moderator.access, id, "gone").await.problem(403);
+}
+
+#[actix_web::test]
+async fn deleting_an_article_while_readers_comment_keeps_the_counters() {
+    let app = TestApp::spawn_with(&[("TRIBUNE_WORKERS", "2")]).await;
+    let editor = app.editor("editor").await;
+    let mut readers = Vec::new();
+    for n in 0..4 {
+        readers.push(app.signed_up(&format!("reader{n}")).await);
+    }
+    let article = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "Short-lived", "lead": "L.", "body": "B."}),
+        )
+        .await
+        .json();
+    let slug = article["slug"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/articles/{slug}/comments");
+    for reader in &readers {
+        app.send_json(
+            "POST",
+            &path,
+            Some(&reader.access),
+            Some(&json!({"body": "early"})),
+        )
+        .await;
+    }
+    let posts = readers.iter().flat_map(|reader| {
+        let (app, path) = (&app, &path);
+        (0..5).map(move |_| async move {
+            app.send_json(
+                "POST",
+                path,
+                Some(&reader.access),
+                Some(&json!({"body": "racing"})),
+            )
+            .await
+            .status
+        })
+    });
+    let delete = async {
+        app.send_json(
+            "DELETE",
+            &format!("/api/v1/articles/{slug}"),
+            Some(&editor.access),
+            None,
+        )
+        .await
+        .status
+    };
+    let (statuses, deleted) =
+        futures_util::future::join(futures_util::future::join_all(posts), delete).await;
+    assert_eq!(deleted, 204);
+    for status in statuses {
+        assert!(status == 201 || status == 404, "{status}");
+    }
+    app.assert_counters_match_a_recount();
+    for n in 0..4 {
+        assert_eq!(
+            app.profile(&format!("reader{n}")).await.json()["comments_count"],
+            0
+        );
+    }
+}
