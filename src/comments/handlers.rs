@@ -104,6 +104,11 @@ fn parse_page_cursor(sort: Sort, cursor: &str) -> Result<PageKey, ApiError> {
         ));
     }
     let root = pagination::number(&parts[1])?;
+    if domain::segment(root).is_none() {
+        return Err(ApiError::BadRequest(
+            "cursor is not one this API gave".into(),
+        ));
+    }
     let within = match parts[2].as_str() {
         "" => None,
         path if domain::is_path_in(path, root) => Some(path.to_string()),
@@ -225,7 +230,7 @@ fn thread_part(
         let within = rows.last().map(|(c, _)| c.path.clone());
         Some(PageKey { root, within })
     } else {
-        let later = repo::root_ids(conn, discussion_id, newest_first, Some(root), 1)?;
+        let later = repo::root_ids(conn, discussion_id, newest_first, Some(&root_path), 1)?;
         (!later.is_empty()).then_some(PageKey { root, within: None })
     };
     let tops = domain::tops(&rows);
@@ -265,8 +270,8 @@ async fn list(
             {
                 return thread_part(conn, id, *root, Some(within), newest_first, budget);
             }
-            let after = after.map(|key| key.root);
-            let roots = repo::root_ids(conn, id, newest_first, after, limit + 1)?;
+            let after = after.map(|key| path_of(key.root)).transpose()?;
+            let roots = repo::root_ids(conn, id, newest_first, after.as_deref(), limit + 1)?;
             page(conn, id, roots, limit as usize, newest_first, budget)
         })
         .await?;

@@ -32,29 +32,30 @@ pub struct Comment {
 /// A comment with its author.
 pub type CommentRow = (Comment, Option<AuthorRow>);
 
-/// Ids of the roots of a page: after the root `after` (in the page's order), `limit` of them.
+/// Ids of the roots of a page: after the root whose path is `after` (in the page's order),
+/// `limit` of them. One range read of the partial index `comments_roots`.
 pub fn root_ids(
     conn: &mut DbConn,
     discussion_id: i64,
     newest_first: bool,
-    after: Option<i64>,
+    after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
     let mut query = comments::table
         .filter(comments::discussion_id.eq(discussion_id))
-        .filter(comments::depth.eq(0))
+        .filter(comments::parent_id.is_null())
         .select(comments::id)
         .limit(limit)
         .into_boxed();
     query = match (newest_first, after) {
-        (false, Some(id)) => query.filter(comments::id.gt(id)),
-        (true, Some(id)) => query.filter(comments::id.lt(id)),
+        (false, Some(path)) => query.filter(comments::path.gt(path.to_string())),
+        (true, Some(path)) => query.filter(comments::path.lt(path.to_string())),
         (_, None) => query,
     };
     if newest_first {
-        query.order(comments::id.desc()).load(conn)
+        query.order(comments::path.desc()).load(conn)
     } else {
-        query.order(comments::id.asc()).load(conn)
+        query.order(comments::path.asc()).load(conn)
     }
 }
 

@@ -674,6 +674,12 @@ async fn a_page_never_carries_more_than_the_cap_and_big_threads_continue() {
     app.comments(topic, &format!("?cursor={forged}"))
         .await
         .problem(400);
+    for root in ["-5", "99999999999999", "x"] {
+        let forged = base64_url(&format!("o:{root}:"));
+        app.comments(topic, &format!("?cursor={forged}"))
+            .await
+            .problem(400);
+    }
 }
 
 fn base64_url(text: &str) -> String {

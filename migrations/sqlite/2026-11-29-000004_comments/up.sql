@@ -26,7 +26,10 @@ CREATE TABLE comments (
     edited_at     TIMESTAMP
 );
 CREATE INDEX comments_thread ON comments (discussion_id, path);
-CREATE INDEX comments_roots ON comments (discussion_id, depth, id);
+-- The roots of a thread in order (a root's path is its id in 12 digits), for pages of roots.
+-- Keyed and ordered by `path`, not `id`: ordered by id, PostgreSQL would rather walk the
+-- primary key and filter, which in a 100,000-comment thread took 10 ms instead of 0.05.
+CREATE INDEX comments_roots ON comments (discussion_id, path) WHERE parent_id IS NULL;
 -- A user's comments: the per-account rate limit, profiles, and ON DELETE SET NULL.
 CREATE INDEX comments_by_author ON comments (author_id, created_at);
 
