@@ -142,6 +142,31 @@ impl ActiveUser {
     }
 }
 
+impl ActiveUser {
+    /// Checks the caller's account now, on the caller's connection: for a handler that wants
+    /// the check inside its own transaction (one round trip fewer than the extractor's own
+    /// checkout). `401` when the session has ended, `403` when the account is banned.
+    pub fn check(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<ActiveUser, ApiError> {
+        let Some(state) = accounts_repo::account_state(conn, auth.id, auth.session_id)? else {
+            return Err(ApiError::Unauthorized(
+                "this session has ended; sign in again".into(),
+            ));
+        };
+        if let Some(until) = state.banned_until_text() {
+            return Err(ApiError::Forbidden(format!(
+                "this account is banned{until}"
+            )));
+        }
+        let role = Role::parse(&state.role)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad role in database")))?;
+        Ok(ActiveUser {
+            id: auth.id,
+            role,
+            session_id: auth.session_id,
+        })
+    }
+}
+
 impl FromRequest for ActiveUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -152,26 +177,7 @@ impl FromRequest for ActiveUser {
         Box::pin(async move {
             let auth = auth?;
             let db = db.ok_or_else(|| ApiError::internal(anyhow::anyhow!("Db missing")))?;
-            let state = db
-                .run(move |conn| accounts_repo::account_state(conn, auth.id, auth.session_id))
-                .await?;
-            let Some(state) = state else {
-                return Err(ApiError::Unauthorized(
-                    "this session has ended; sign in again".into(),
-                ));
-            };
-            if let Some(until) = state.banned_until_text() {
-                return Err(ApiError::Forbidden(format!(
-                    "this account is banned{until}"
-                )));
-            }
-            let role = Role::parse(&state.role)
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad role in database")))?;
-            Ok(ActiveUser {
-                id: auth.id,
-                role,
-                session_id: auth.session_id,
-            })
+            db.run(move |conn| ActiveUser::check(conn, auth)).await
         })
     }
 }

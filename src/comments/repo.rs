@@ -122,58 +122,29 @@ pub struct NewComment<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts a comment with its path (the parent's path, then its own id in 12 digits; ids past
-/// 12 digits are refused by the caller, which checks the id against `domain::segment`).
-/// PostgreSQL takes the id from the sequence in the same statement; SQLite, in process, writes
-/// the path once the id is known.
+/// Inserts a comment with its path: the parent's path, then its own id in 12 digits, written
+/// once the id is known (the caller refuses ids past 12 digits, checking them against
+/// `domain::segment`). Two prepared statements; measured faster on PostgreSQL than one
+/// statement taking the id from the sequence (a raw query is parsed and planned every time).
 pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
-    use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
-    match conn {
-        DbConn::Pg(pg) => {
-            #[derive(QueryableByName)]
-            struct Id {
-                #[diesel(sql_type = BigInt)]
-                id: i64,
-            }
-            diesel::sql_query(
-                "WITH n AS (SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id) \
-                 INSERT INTO comments (id, discussion_id, parent_id, depth, path, author_id, \
-                                       body, body_html, created_at) \
-                 SELECT n.id, $1, $2, $3, $4 || lpad(n.id::text, 12, '0'), $5, $6, $7, $8 \
-                 FROM n RETURNING id",
-            )
-            .bind::<BigInt, _>(new.discussion_id)
-            .bind::<Nullable<BigInt>, _>(new.parent_id)
-            .bind::<Integer, _>(new.depth)
-            .bind::<Text, _>(new.parent_path)
-            .bind::<Nullable<BigInt>, _>(new.author_id)
-            .bind::<Nullable<Text>, _>(new.body)
-            .bind::<Nullable<Text>, _>(new.body_html)
-            .bind::<Timestamp, _>(new.created_at)
-            .get_result::<Id>(pg)
-            .map(|row| row.id)
-        }
-        DbConn::Sqlite(sqlite) => {
-            let id: i64 = diesel::insert_into(comments::table)
-                .values((
-                    comments::discussion_id.eq(new.discussion_id),
-                    comments::parent_id.eq(new.parent_id),
-                    comments::depth.eq(new.depth),
-                    comments::path.eq(""),
-                    comments::author_id.eq(new.author_id),
-                    comments::body.eq(new.body),
-                    comments::body_html.eq(new.body_html),
-                    comments::created_at.eq(new.created_at),
-                ))
-                .returning(comments::id)
-                .get_result(sqlite)?;
-            let path = format!("{}{id:012}", new.parent_path);
-            diesel::update(comments::table.find(id))
-                .set(comments::path.eq(path))
-                .execute(sqlite)?;
-            Ok(id)
-        }
-    }
+    let id: i64 = diesel::insert_into(comments::table)
+        .values((
+            comments::discussion_id.eq(new.discussion_id),
+            comments::parent_id.eq(new.parent_id),
+            comments::depth.eq(new.depth),
+            comments::path.eq(""),
+            comments::author_id.eq(new.author_id),
+            comments::body.eq(new.body),
+            comments::body_html.eq(new.body_html),
+            comments::created_at.eq(new.created_at),
+        ))
+        .returning(comments::id)
+        .get_result(conn)?;
+    let path = format!("{}{id:012}", new.parent_path);
+    diesel::update(comments::table.find(id))
+        .set(comments::path.eq(path))
+        .execute(conn)?;
+    Ok(id)
 }
 
 /// Moves the author's `comments_count` (visible comments) by `delta`; on PostgreSQL this also
