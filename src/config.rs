@@ -195,6 +195,9 @@ pub struct Settings {
     pub edit_window_minutes: i64,
     /// `TRIBUNE_COMMENT_RATE`: comments an account may post per minute (moderators: no limit).
     pub comment_rate_per_minute: u32,
+    /// `TRIBUNE_WRITE_RATE`: votes, reports, edits and deletions an account may make per minute
+    /// (per process).
+    pub write_rate_per_minute: u32,
     /// `TRIBUNE_COMMENT_PAGE_MAX`: the most comments (roots and replies) one page may carry.
     pub comment_page_max: usize,
     /// `TRIBUNE_FEED_CACHE_MS`: how long a feed page may be served from memory (0: never).
@@ -283,6 +286,7 @@ const KEYS: &[&str] = &[
     "TRIBUNE_EDIT_WINDOW_MINUTES",
     "TRIBUNE_COMMENT_RATE",
     "TRIBUNE_COMMENT_PAGE_MAX",
+    "TRIBUNE_WRITE_RATE",
     "TRIBUNE_FEED_CACHE_MS",
 ];
 
@@ -584,6 +588,13 @@ impl Settings {
             |n| (1..=1_000_000).contains(n),
             "a number of comments per minute, 1 or more",
         )?;
+        let write_rate_per_minute = number(
+            source,
+            "TRIBUNE_WRITE_RATE",
+            60u32,
+            |n| (1..=1_000_000).contains(n),
+            "a number of requests per minute, 1 or more",
+        )?;
         let comment_page_max = number(
             source,
             "TRIBUNE_COMMENT_PAGE_MAX",
@@ -625,6 +636,7 @@ impl Settings {
             edit_window_minutes,
             comment_rate_per_minute,
             comment_page_max,
+            write_rate_per_minute,
             feed_cache,
         })
     }

@@ -202,6 +202,11 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(Kind::UniqueViolation, ref info) => ApiError::Conflict {
                 field: conflicting_field(info.constraint_name(), info.message()),
             },
+            // What the row refers to went away meanwhile (e.g. a report racing the deletion
+            // of its discussion).
+            Error::DatabaseError(Kind::ForeignKeyViolation, _) => {
+                ApiError::NotFound("what this refers to no longer exists".into())
+            }
             Error::DatabaseError(Kind::ClosedConnection | Kind::SerializationFailure, _) => {
                 ApiError::Unavailable(error.into())
             }

@@ -84,6 +84,8 @@ pub struct RateLimits {
     enabled: bool,
     /// Register, login, refresh and password reset, per client address.
     auth: DefaultKeyedRateLimiter<IpAddr>,
+    /// Votes, reports, edits and deletions, per account.
+    writes: DefaultKeyedRateLimiter<i64>,
     /// Failed logins an account may have in an hour before logins to it wait.
     pub login_failures_per_hour: u32,
 }
@@ -91,9 +93,11 @@ pub struct RateLimits {
 impl RateLimits {
     pub fn from_settings(settings: &Settings) -> RateLimits {
         let per_minute = NonZeroU32::new(settings.auth_rate_per_minute).unwrap_or(NonZeroU32::MIN);
+        let writes = NonZeroU32::new(settings.write_rate_per_minute).unwrap_or(NonZeroU32::MIN);
         RateLimits {
             enabled: settings.rate_limits,
             auth: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            writes: RateLimiter::keyed(Quota::per_minute(writes)),
             login_failures_per_hour: settings.login_failures_per_hour,
         }
     }
@@ -107,18 +111,31 @@ impl RateLimits {
         if !self.enabled {
             return Ok(());
         }
-        self.auth.check_key(&client.0).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited {
-                retry_after: wait.as_secs().max(1),
-            }
-        })
+        self.auth.check_key(&client.0).map_err(too_many)
     }
 
-    /// Forgets addresses that have not been seen lately (bounds the memory of the limiter).
+    /// `429` once the account has used up its votes, reports, edits and deletions for now
+    /// (`TRIBUNE_WRITE_RATE` a minute; kept per process).
+    pub fn check_writes(&self, account: i64) -> Result<(), ApiError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.writes.check_key(&account).map_err(too_many)
+    }
+
+    /// Forgets keys that have not been seen lately (bounds the memory of the limiters).
     pub fn prune(&self) {
         self.auth.retain_recent();
         self.auth.shrink_to_fit();
+        self.writes.retain_recent();
+        self.writes.shrink_to_fit();
+    }
+}
+
+fn too_many(not_until: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> ApiError {
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    ApiError::RateLimited {
+        retry_after: wait.as_secs().max(1),
     }
 }
 

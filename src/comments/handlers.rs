@@ -683,10 +683,12 @@ fn edit_rules(
 pub async fn edit_comment(
     user: ActiveUser,
     db: web::Data<Db>,
+    limits: web::Data<RateLimits>,
     settings: web::Data<Settings>,
     path: web::Path<i64>,
     body: Json<CommentEdit>,
 ) -> Result<web::Json<CommentView>, ApiError> {
+    limits.check_writes(user.id)?;
     let id = path.into_inner();
     let mut edit = body.into_inner();
     edit.validate()?;
@@ -723,9 +725,11 @@ pub async fn edit_comment(
 pub async fn delete_comment(
     user: ActiveUser,
     db: web::Data<Db>,
+    limits: web::Data<RateLimits>,
     live: web::Data<Live>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    limits.check_writes(user.id)?;
     let id = path.into_inner();
     let events = db
         .tx(move |conn| {
@@ -775,9 +779,11 @@ pub async fn delete_comment(
 pub async fn vote(
     user: ActiveUser,
     db: web::Data<Db>,
+    limits: web::Data<RateLimits>,
     path: web::Path<i64>,
     body: Json<Vote>,
 ) -> Result<web::Json<Score>, ApiError> {
+    limits.check_writes(user.id)?;
     let id = path.into_inner();
     let value = body.into_inner();
     value.validate()?;
@@ -824,9 +830,11 @@ pub async fn vote(
 pub async fn report(
     user: ActiveUser,
     db: web::Data<Db>,
+    limits: web::Data<RateLimits>,
     path: web::Path<i64>,
     body: Json<NewReport>,
 ) -> Result<HttpResponse, ApiError> {
+    limits.check_writes(user.id)?;
     let id = path.into_inner();
     let report = body.into_inner();
     report.validate()?;

@@ -864,3 +864,22 @@ async fn deleting_an_article_while_readers_comment_keeps_the_counters() {
         );
     }
 }
+
+#[actix_web::test]
+async fn votes_and_reports_are_rate_limited_per_account() {
+    let app =
+        TestApp::spawn_with(&[("TRIBUNE_RATE_LIMITS", "on"), ("TRIBUNE_WRITE_RATE", "2")]).await;
+    let anna = app.signed_up("anna").await;
+    let boris = app.signed_up("boris").await;
+    let topic = app.topic(&anna.access, "Busy").await;
+    let id = app.commented(&anna.access, topic, "vote", None).await;
+    assert_eq!(app.vote(&boris.access, id, 1).await.status, 200);
+    assert_eq!(app.vote(&boris.access, id, -1).await.status, 200);
+    let res = app.vote(&boris.access, id, 0).await;
+    res.problem(429);
+    assert!(res.header("retry-after").is_some());
+    app.report(&boris.access, id, "spam").await.problem(429);
+    // Someone else is not held back.
+    let clara = app.signed_up("clara").await;
+    assert_eq!(app.vote(&clara.access, id, 1).await.status, 200);
+}
