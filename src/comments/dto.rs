@@ -12,19 +12,19 @@ use crate::validation::required_text;
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub enum CommentStatus {
     Visible,
     /// Hidden by a moderator.
     Hidden,
     Deleted,
 }
 
-impl Status {
-    fn of(text: &str) -> Status {
+impl CommentStatus {
+    fn of(text: &str) -> CommentStatus {
         match text {
-            repo::HIDDEN => Status::Hidden,
-            repo::DELETED => Status::Deleted,
-            _ => Status::Visible,
+            repo::HIDDEN => CommentStatus::Hidden,
+            repo::DELETED => CommentStatus::Deleted,
+            _ => CommentStatus::Visible,
         }
     }
 }
@@ -48,21 +48,21 @@ pub struct CommentView {
     pub score: i64,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
-    pub status: Status,
+    pub status: CommentStatus,
     #[schema(no_recursion)]
     pub children: Vec<CommentView>,
 }
 
 impl CommentView {
     pub fn new(comment: Comment, author: Option<AuthorRow>, children: Vec<CommentView>) -> Self {
-        let status = Status::of(&comment.status);
-        let shown = status == Status::Visible;
+        let status = CommentStatus::of(&comment.status);
+        let shown = status == CommentStatus::Visible;
         CommentView {
             id: comment.id,
             discussion_id: comment.discussion_id,
             parent_id: comment.parent_id,
             depth: comment.depth,
-            author: if status == Status::Deleted {
+            author: if status == CommentStatus::Deleted {
                 None
             } else {
                 author.map(Author::from)
@@ -108,6 +108,7 @@ pub enum Sort {
 #[into_params(parameter_in = Query)]
 pub struct CommentQuery {
     /// Order of the root comments; replies are always oldest first.
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// Root comments per page, 1 to 100 (default 20).
     pub limit: Option<i64>,

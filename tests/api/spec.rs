@@ -33,6 +33,40 @@ fn the_spec_is_openapi_3_1_with_problem_errors() {
 }
 
 #[test]
+fn every_schema_reference_resolves() {
+    fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value.as_str()) {
+                        ("$ref", Some(target)) => out.push(target.to_string()),
+                        _ => refs(value, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(tribune::openapi::document()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {target}"));
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{target} does not exist"
+        );
+    }
+    // Names are global: the comment status enum must not take the place of /readyz's body.
+    let status = &doc["components"]["schemas"]["Status"];
+    assert_eq!(status["type"], "object", "{status}");
+}
+
+#[test]
 fn operation_ids_are_unique() {
     let doc = tribune::openapi::document();
     let mut seen = std::collections::HashSet::new();
