@@ -246,6 +246,8 @@ pub async fn update_article(
     db.tx(move |conn| {
         let (article, _) = repo::by_slug(conn, &lookup)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+        // The discussion first: the lock order of every writer (see the comments feature).
+        discussions::lock(conn, article.discussion_id)?;
         let at = now();
         let clean = |v: Option<Option<String>>| v.map(|o| o.map(|s| s.trim().to_string()));
         let changes = ArticleChanges {
@@ -276,7 +278,8 @@ pub async fn update_article(
             was_scheduled,
         )?;
         let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
-        Ok(Some(announce("updated", &discussion)))
+        // A scheduled article's title must not show on the live stream before publication.
+        Ok((discussion.visible_from <= at).then(|| announce("updated", &discussion)))
     })
     .await
     .map(|events| live.publish_all(events))?;
@@ -315,7 +318,7 @@ pub async fn delete_article(
         crate::comments::repo::uncount_discussion(conn, article.discussion_id)?;
         repo::delete(conn, article.id)?;
         discussions::delete(conn, article.discussion_id)?;
-        Ok(Some(announce("deleted", &discussion)))
+        Ok((discussion.visible_from <= now()).then(|| announce("deleted", &discussion)))
     })
     .await
     .map(|events| live.publish_all(events))?;

@@ -89,7 +89,9 @@ impl super::domain::Node for repo::CommentRow {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CommentPage {
-    /// Root comments, each with all its replies.
+    /// Root comments, each with all its replies. A thread too large for one page continues on
+    /// the next: that page starts with the rest of it, as items whose `parent_id` is a comment
+    /// of an earlier page (attach them there).
     pub items: Vec<CommentView>,
     /// Pass as `cursor` for the next page of roots; null on the last page.
     pub next_cursor: Option<String>,

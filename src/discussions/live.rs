@@ -86,10 +86,36 @@ impl Live {
         };
         self.feed_cache.clear();
         for payload in payloads {
-            if outgoing.try_send(payload).is_err() {
-                tracing::warn!("live updates: the notify queue is full; an event is dropped");
+            match outgoing.try_send(payload) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!("live updates: the notify queue is full; an event is dropped")
+                }
+                // The notifier has stopped: the process is shutting down.
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    tracing::debug!("live updates: shutting down; an event is dropped")
+                }
             }
         }
+    }
+
+    /// Runs `f` in a transaction and publishes the event it returns right after the commit, on
+    /// the same blocking thread: a request cancelled meanwhile (a timeout, a client gone) still
+    /// announces what it committed.
+    pub async fn tx<T, F>(&self, db: &Db, f: F) -> Result<T, crate::error::ApiError>
+    where
+        F: FnOnce(&mut crate::db::DbConn) -> Result<(T, Option<String>), crate::error::ApiError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let live = self.clone();
+        db.run(move |conn| {
+            let (value, event) = crate::db::transaction(conn, f)?;
+            live.publish_all(event);
+            Ok(value)
+        })
+        .await
     }
 
     /// An SSE body: `event: discussion` lines as changes happen, a keep-alive comment every

@@ -8,7 +8,7 @@
 //! every batch moves the counters it affects in its own transaction: `replies`,
 //! `last_activity_at` and `comments_count` always equal a recount.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
 use rand::Rng;
@@ -197,8 +197,9 @@ pub fn seed(
 
 /// Moves the counters a batch of comments affects.
 fn count(conn: &mut DbConn, rows: &[CommentRow]) -> Result<(), ApiError> {
-    let mut discussions: HashMap<i64, (i64, NaiveDateTime)> = HashMap::new();
-    let mut authors: HashMap<i64, i64> = HashMap::new();
+    // In id order: the order every writer locks rows in.
+    let mut discussions: BTreeMap<i64, (i64, NaiveDateTime)> = BTreeMap::new();
+    let mut authors: BTreeMap<i64, i64> = BTreeMap::new();
     for row in rows {
         let entry = discussions
             .entry(row.discussion_id)

@@ -879,7 +879,17 @@ async fn votes_and_reports_are_rate_limited_per_account() {
     res.problem(429);
     assert!(res.header("retry-after").is_some());
     app.report(&boris.access, id, "spam").await.problem(429);
-    // Someone else is not held back.
+    // Someone else is not held back, nor is a moderator cleaning up.
     let clara = app.signed_up("clara").await;
     assert_eq!(app.vote(&clara.access, id, 1).await.status, 200);
+    let moderator = app.with_role("mod", "moderator").await;
+    for n in 0..3 {
+        let spam = app
+            .commented(&clara.access, topic, &format!("spam {n}"), None)
+            .await;
+        assert_eq!(
+            app.delete_comment(&moderator.access, spam).await.status,
+            204
+        );
+    }
 }
