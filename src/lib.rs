@@ -26,6 +26,8 @@ pub mod extract;
 pub mod mail;
 /// Markdown to sanitized HTML (pulldown-cmark + ammonia).
 pub mod markdown;
+/// The newsletter: double opt-in subscriptions, confirmation and unsubscription.
+pub mod newsletter;
 /// The OpenAPI document, generated from the handlers.
 pub mod openapi;
 /// Operational endpoints: `/healthz`, `/readyz`, `/metrics`, `/api-spec/openapi.yaml`.

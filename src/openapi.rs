@@ -28,6 +28,7 @@ use crate::error::Problem;
         (name = "articles", description = "The news: editors publish, readers read"),
         (name = "discussions", description = "The feed by last activity, topics and live updates"),
         (name = "comments", description = "Comment threads under every discussion, votes and reports"),
+        (name = "newsletter", description = "The daily digest: double opt-in subscriptions"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -38,7 +38,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(crate::accounts::routes)
         .configure(crate::articles::routes)
         .configure(crate::discussions::routes)
-        .configure(crate::comments::routes);
+        .configure(crate::comments::routes)
+        .configure(crate::newsletter::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for

@@ -195,3 +195,24 @@ diesel::allow_tables_to_appear_in_same_query!(comments, discussions);
 diesel::allow_tables_to_appear_in_same_query!(comments, users);
 diesel::allow_tables_to_appear_in_same_query!(comment_votes, users);
 diesel::allow_tables_to_appear_in_same_query!(comment_reports, users);
+
+diesel::table! {
+    /// Newsletter subscribers; see the migration for the columns' meaning.
+    newsletter_subscribers (id) {
+        id -> BigInt,
+        email -> Text,
+        email_key -> Text,
+        status -> Text,
+        user_id -> Nullable<BigInt>,
+        confirm_token_hash -> Nullable<Text>,
+        confirm_expires_at -> Nullable<Timestamp>,
+        confirm_sent_at -> Nullable<Timestamp>,
+        unsubscribe_token -> Text,
+        bounces -> Integer,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(newsletter_subscribers, users);

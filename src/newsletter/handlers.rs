@@ -1,0 +1,381 @@
+//! Subscriptions: double opt-in, confirmation, unsubscription (with RFC 8058 one-click), and
+//! the signed-in user's own subscription.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{Duration, NaiveDateTime};
+use validator::Validate;
+
+use super::dto::*;
+use super::repo::{self, CONFIRMED, Subscriber};
+use crate::accounts::domain::key;
+use crate::accounts::dto::Accepted;
+use crate::accounts::repo as accounts;
+use crate::auth::tokens::{random_token, token_hash};
+use crate::auth::{ActiveUser, AuthUser};
+use crate::config::Settings;
+use crate::db::{Db, DbConn, now};
+use crate::error::{ApiError, Problem};
+use crate::extract::Json;
+use crate::mail::repo::{NewMail, enqueue};
+use crate::mail::{Outbox, html_escape};
+use crate::ratelimit::{ClientIp, RateLimits};
+
+/// How long a confirmation link works.
+const CONFIRM_TTL: Duration = Duration::hours(48);
+/// A pending address gets one confirmation mail in this time, however often it is submitted.
+const CONFIRM_INTERVAL: Duration = Duration::minutes(10);
+
+const SUBSCRIBE_ACCEPTED: Accepted = Accepted {
+    status: "accepted",
+    message: "If this address can take the newsletter, a mail to confirm the subscription is \
+              on its way.",
+};
+
+/// Starts (or restarts) the double opt-in of `email`, in the caller's transaction: a new
+/// address becomes pending; a pending, unsubscribed or bouncing one gets a new confirmation
+/// (one mail per 10 minutes at most); a confirmed one is left alone. Returns whether a mail
+/// was enqueued. What the caller answers must not depend on it.
+pub(crate) fn request_subscription(
+    conn: &mut DbConn,
+    email: &str,
+    user_id: Option<i64>,
+    public_url: &str,
+    at: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let email_key = key(email);
+    if repo::by_email_key(conn, &email_key)?.is_none() {
+        repo::insert_pending(conn, email.trim(), &email_key, user_id, &random_token(), at)?;
+    }
+    let subscriber = repo::by_email_key(conn, &email_key)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscriber vanished")))?;
+    if let Some(user_id) = user_id
+        && subscriber.user_id.is_none()
+    {
+        repo::link_user(conn, subscriber.id, user_id)?;
+    }
+    if subscriber.status == CONFIRMED {
+        return Ok(false);
+    }
+    let token = random_token();
+    let hash = token_hash(&token);
+    if !repo::renew_confirmation(
+        conn,
+        subscriber.id,
+        &hash,
+        at,
+        CONFIRM_TTL,
+        CONFIRM_INTERVAL,
+    )? {
+        return Ok(false);
+    }
+    enqueue(
+        conn,
+        &confirmation_mail(&subscriber, public_url, &token, &hash, at),
+    )?;
+    Ok(true)
+}
+
+fn confirmation_mail(
+    subscriber: &Subscriber,
+    public_url: &str,
+    token: &str,
+    hash: &str,
+    at: NaiveDateTime,
+) -> NewMail {
+    let link = format!("{public_url}/api/v1/newsletter/confirm?token={token}");
+    let body_text = format!(
+        "Hello,\n\nsomeone (we hope you) asked for the daily news digest at this address.\n\
+         Open this link within 48 hours to confirm:\n\n{link}\n\n\
+         If it was not you, ignore this mail: nothing will be sent.\n"
+    );
+    let body_html = format!(
+        "<p>Hello,</p><p>someone (we hope you) asked for the daily news digest at this \
+         address. Open this link within 48 hours to confirm:</p>\
+         <p><a href=\"{link}\">Confirm the subscription</a></p>\
+         <p>If it was not you, ignore this mail: nothing will be sent.</p>",
+        link = html_escape(&link),
+    );
+    NewMail {
+        dedup_key: format!("newsletter-confirm:{hash}"),
+        recipient: subscriber.email.clone(),
+        subject: "Confirm your subscription to the daily digest".to_string(),
+        body_text,
+        body_html: Some(body_html),
+        next_attempt_at: at,
+        created_at: at,
+    }
+}
+
+/// Subscribes an address to the daily digest (double opt-in: a confirmation mail goes out).
+/// The answer is the same whatever the address's state, so no one can learn who subscribes.
+#[utoipa::path(
+    tag = "newsletter",
+    request_body = SubscribeRequest,
+    responses(
+        (status = 202, description = "Taken in", body = Accepted),
+        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/newsletter/subscriptions")]
+pub async fn subscribe(
+    client: ClientIp,
+    limits: web::Data<RateLimits>,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    outbox: web::Data<Outbox>,
+    body: Json<SubscribeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    limits.check_auth(client)?;
+    let body = body.into_inner();
+    body.validate()?;
+    let public_url = settings.public_url.clone();
+    let enqueued = db
+        .tx(move |conn| request_subscription(conn, &body.email, None, &public_url, now()))
+        .await?;
+    if enqueued {
+        outbox.wake();
+    }
+    Ok(HttpResponse::Accepted().json(SUBSCRIBE_ACCEPTED))
+}
+
+async fn confirm_token(db: &Db, token: String) -> Result<(), ApiError> {
+    let hash = token_hash(token.trim());
+    let confirmed = db
+        .tx(move |conn| Ok(repo::confirm(conn, &hash, now())?))
+        .await?;
+    match confirmed {
+        Some(_) => Ok(()),
+        None => Err(ApiError::invalid(
+            "token",
+            "is not a valid confirmation token: unknown, used or expired (subscribe again for a \
+             new one)",
+        )),
+    }
+}
+
+/// Confirms a subscription with the token from the confirmation mail. Single use; 48 hours.
+#[utoipa::path(
+    tag = "newsletter",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Confirmed", body = SubscriptionStatus),
+        (status = 422, description = "Unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/newsletter/confirm")]
+pub async fn confirm(
+    db: web::Data<Db>,
+    body: Json<TokenRequest>,
+) -> Result<web::Json<SubscriptionStatus>, ApiError> {
+    confirm_token(&db, body.into_inner().token).await?;
+    Ok(web::Json(SubscriptionStatus {
+        status: "confirmed",
+    }))
+}
+
+fn page(title: &str, text: &str, form: Option<&str>) -> HttpResponse {
+    let form = form.map_or(String::new(), |action| {
+        format!(
+            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" \
+             name=\"List-Unsubscribe\" value=\"One-Click\"><button type=\"submit\">\
+             Unsubscribe</button></form>",
+            html_escape(action)
+        )
+    });
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width\"><title>{title}</title></head><body><h1>{title}</h1>\
+         <p>{text}</p>{form}</body></html>",
+        title = html_escape(title),
+        text = html_escape(text),
+    );
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header(("Cache-Control", "no-store"))
+        .body(html)
+}
+
+/// The link in the confirmation mail: confirms, and answers with a small page for a human.
+#[utoipa::path(
+    tag = "newsletter",
+    params(TokenQuery),
+    responses(
+        (status = 200, description = "Confirmed: a page saying so", content_type = "text/html", body = String),
+        (status = 422, description = "Unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/newsletter/confirm")]
+pub async fn confirm_link(
+    db: web::Data<Db>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    confirm_token(&db, token).await?;
+    Ok(page(
+        "Subscription confirmed",
+        "The daily news digest will come to this address. Every digest has a link to stop it.",
+        None,
+    ))
+}
+
+/// Unsubscribes with the token of a newsletter mail: `{token}` as JSON, or `?token=` with the
+/// RFC 8058 one-click body (`List-Unsubscribe=One-Click`, form-encoded), which mail clients
+/// send. Idempotent.
+#[utoipa::path(
+    tag = "newsletter",
+    params(TokenQuery),
+    request_body(content = TokenRequest, description = "The token as JSON, unless it is in the query (one-click: then any body, usually `List-Unsubscribe=One-Click`)"),
+    responses(
+        (status = 200, description = "Unsubscribed", body = SubscriptionStatus),
+        (status = 400, description = "No token in the query and no JSON body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/newsletter/unsubscribe")]
+pub async fn unsubscribe(
+    db: web::Data<Db>,
+    query: web::Query<TokenQuery>,
+    body: web::Bytes,
+) -> Result<web::Json<SubscriptionStatus>, ApiError> {
+    let token =
+        match query.into_inner().token {
+            Some(token) => token,
+            None => serde_json::from_slice::<TokenRequest>(&body)
+                .map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "give the token as `?token=` or as a JSON body `{{\"token\": ...}}`: {e}"
+                    ))
+                })?
+                .token,
+        };
+    let token = token.trim().to_string();
+    let found = db
+        .tx(move |conn| {
+            let Some(subscriber) = repo::by_unsubscribe_token(conn, &token)? else {
+                return Ok(false);
+            };
+            repo::unsubscribe(conn, subscriber.id, now())?;
+            Ok(true)
+        })
+        .await?;
+    if !found {
+        return Err(ApiError::invalid(
+            "token",
+            "is not the unsubscribe token of any subscription",
+        ));
+    }
+    Ok(web::Json(SubscriptionStatus {
+        status: "unsubscribed",
+    }))
+}
+
+/// The unsubscribe link of a mail, opened in a browser: a page with a button that POSTs. A GET
+/// never unsubscribes (link scanners and previews open links).
+#[utoipa::path(
+    tag = "newsletter",
+    params(TokenQuery),
+    responses(
+        (status = 200, description = "A page with an Unsubscribe button", content_type = "text/html", body = String),
+    )
+)]
+#[get("/api/v1/newsletter/unsubscribe")]
+pub async fn unsubscribe_page(query: web::Query<TokenQuery>) -> HttpResponse {
+    let token = query.into_inner().token.unwrap_or_default();
+    let action = format!(
+        "/api/v1/newsletter/unsubscribe?token={}",
+        url_encode(token.trim())
+    );
+    page(
+        "Unsubscribe from the daily digest",
+        "Press the button to stop the daily news digest at this address.",
+        Some(&action),
+    )
+}
+
+/// Percent-encodes a query value (tokens are base64url already; this keeps anything else
+/// harmless).
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn my_status(subscriber: Option<Subscriber>) -> MyNewsletter {
+    let status = subscriber.map_or_else(|| "none".to_string(), |s| s.status);
+    MyNewsletter {
+        subscribed: status == CONFIRMED,
+        status,
+    }
+}
+
+/// The signed-in user's subscription: that of the account's email.
+#[utoipa::path(
+    tag = "newsletter",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The subscription", body = MyNewsletter),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/me/newsletter")]
+pub async fn my_newsletter(
+    user: AuthUser,
+    db: web::Data<Db>,
+) -> Result<web::Json<MyNewsletter>, ApiError> {
+    let subscriber = db
+        .run(move |conn| {
+            let account = accounts::user_by_id(conn, user.id)?;
+            Ok(repo::by_email_key(conn, &key(&account.email))?)
+        })
+        .await?;
+    Ok(web::Json(my_status(subscriber)))
+}
+
+/// Turns the digest on (through the same double opt-in: the confirmation goes to the
+/// account's email) or off for the signed-in user.
+#[utoipa::path(
+    tag = "newsletter",
+    security(("bearer" = [])),
+    request_body = MyNewsletterUpdate,
+    responses(
+        (status = 200, description = "The subscription now (`pending` until confirmed)", body = MyNewsletter),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/api/v1/me/newsletter")]
+pub async fn set_my_newsletter(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    outbox: web::Data<Outbox>,
+    body: Json<MyNewsletterUpdate>,
+) -> Result<web::Json<MyNewsletter>, ApiError> {
+    let wanted = body.into_inner().subscribed;
+    let public_url = settings.public_url.clone();
+    let (subscriber, enqueued) = db
+        .tx(move |conn| {
+            let account = accounts::user_by_id(conn, user.id)?;
+            let at = now();
+            let mut enqueued = false;
+            if wanted {
+                enqueued =
+                    request_subscription(conn, &account.email, Some(user.id), &public_url, at)?;
+            } else if let Some(subscriber) = repo::by_email_key(conn, &key(&account.email))? {
+                repo::unsubscribe(conn, subscriber.id, at)?;
+            }
+            Ok((repo::by_email_key(conn, &key(&account.email))?, enqueued))
+        })
+        .await?;
+    if enqueued {
+        outbox.wake();
+    }
+    Ok(web::Json(my_status(subscriber)))
+}

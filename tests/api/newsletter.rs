@@ -1,0 +1,253 @@
+//! Newsletter subscriptions through a real SMTP listener: double opt-in, confirmation links,
+//! unsubscription (one-click), and the signed-in user's own subscription.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::smtp::{MailSink, token_in, unfold};
+
+impl TestApp {
+    pub async fn subscribe(&self, email: &str) -> crate::helpers::Response {
+        self.post(
+            "/api/v1/newsletter/subscriptions",
+            &json!({ "email": email }),
+        )
+        .await
+    }
+
+    pub fn subscriber_status(&self, email: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            status: String,
+        }
+        use diesel::RunQueryDsl;
+        let mut conn = self.connection();
+        diesel::sql_query(format!(
+            "SELECT status FROM newsletter_subscribers WHERE email_key = '{}'",
+            email.to_lowercase()
+        ))
+        .get_result::<Row>(&mut conn)
+        .map(|r| r.status)
+        .unwrap_or_else(|_| "none".into())
+    }
+}
+
+async fn app_with_sink() -> (TestApp, MailSink) {
+    let sink = MailSink::start();
+    let app = TestApp::spawn_with(&[
+        ("TRIBUNE_SMTP_URL", &sink.url()),
+        ("TRIBUNE_PUBLIC_URL", "https://news.example"),
+    ])
+    .await;
+    (app, sink)
+}
+
+#[actix_web::test]
+async fn double_opt_in_answers_alike_and_mails_once() {
+    let (app, sink) = app_with_sink().await;
+    let first = app.subscribe("Reader@Example.com").await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    // Again at once: the same answer, no second mail.
+    let again = app.subscribe("reader@example.com").await;
+    assert_eq!(again.body, first.body);
+    sink.wait_for(1, Duration::from_secs(10)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1, "one confirmation mail");
+    let mail = unfold(&mails[0]);
+    assert!(mail.contains("To: Reader@Example.com"), "{mail}");
+    assert!(
+        mail.contains("https://news.example/api/v1/newsletter/confirm?token="),
+        "{mail}"
+    );
+    assert_eq!(app.subscriber_status("reader@example.com"), "pending");
+
+    // The link in the mail confirms, with a page for a human; once only.
+    let token = token_in(&mails[0]);
+    let res = app
+        .get(&format!("/api/v1/newsletter/confirm?token={token}"))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.header("content-type").unwrap().starts_with("text/html"));
+    assert!(res.text().contains("confirmed"));
+    assert_eq!(app.subscriber_status("reader@example.com"), "confirmed");
+    let used = app
+        .post("/api/v1/newsletter/confirm", &json!({ "token": token }))
+        .await
+        .problem(422);
+    assert!(used["errors"]["token"].is_array(), "{used}");
+    app.get(&format!("/api/v1/newsletter/confirm?token={token}"))
+        .await
+        .problem(422);
+
+    // A confirmed address answers the same and gets nothing more.
+    let confirmed = app.subscribe("reader@example.com").await;
+    assert_eq!(confirmed.body, first.body);
+    // An unknown, never-seen address answers the same too.
+    let fresh = app.subscribe("someone-else@example.com").await;
+    assert_eq!(fresh.status, 202);
+    assert_eq!(fresh.body, first.body);
+    sink.wait_for(2, Duration::from_secs(10)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 2, "only the new address got a mail");
+    assert!(unfold(&mails[1]).contains("To: someone-else@example.com"));
+
+    app.subscribe("not-an-address").await.problem(422);
+}
+
+#[actix_web::test]
+async fn expired_and_unknown_tokens_are_refused() {
+    let (app, sink) = app_with_sink().await;
+    app.subscribe("late@example.com").await;
+    let mails = sink.wait_for(1, Duration::from_secs(10)).await;
+    let token = token_in(&mails[0]);
+    app.sql(if app.db.is_postgres() {
+        "UPDATE newsletter_subscribers SET confirm_expires_at = confirm_expires_at - INTERVAL '49 hours'"
+    } else {
+        "UPDATE newsletter_subscribers SET confirm_expires_at = datetime(confirm_expires_at, '-49 hours')"
+    });
+    app.post("/api/v1/newsletter/confirm", &json!({ "token": token }))
+        .await
+        .problem(422);
+    app.post(
+        "/api/v1/newsletter/confirm",
+        &json!({ "token": "0".repeat(64) }),
+    )
+    .await
+    .problem(422);
+    assert_eq!(app.subscriber_status("late@example.com"), "pending");
+    // Subscribing again after the interval sends a new link, which works.
+    app.sql(if app.db.is_postgres() {
+        "UPDATE newsletter_subscribers SET confirm_sent_at = confirm_sent_at - INTERVAL '11 minutes'"
+    } else {
+        "UPDATE newsletter_subscribers SET confirm_sent_at = datetime(confirm_sent_at, '-11 minutes')"
+    });
+    app.subscribe("late@example.com").await;
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    let token = token_in(&mails[1]);
+    let res = app
+        .post("/api/v1/newsletter/confirm", &json!({ "token": token }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["status"], "confirmed");
+}
+
+fn unsubscribe_token(app: &TestApp, email: &str) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        unsubscribe_token: String,
+    }
+    use diesel::RunQueryDsl;
+    let mut conn = app.connection();
+    diesel::sql_query(format!(
+        "SELECT unsubscribe_token FROM newsletter_subscribers WHERE email_key = '{email}'"
+    ))
+    .get_result::<Row>(&mut conn)
+    .unwrap()
+    .unsubscribe_token
+}
+
+#[actix_web::test]
+async fn a_get_never_unsubscribes_and_one_click_does() {
+    let (app, sink) = app_with_sink().await;
+    for email in ["one@example.com", "two@example.com"] {
+        app.subscribe(email).await;
+    }
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    for mail in &mails {
+        let res = app
+            .post(
+                "/api/v1/newsletter/confirm",
+                &json!({ "token": token_in(mail) }),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+    let token = unsubscribe_token(&app, "one@example.com");
+
+    // Opening the link shows a button; it changes nothing.
+    let page = app
+        .get(&format!("/api/v1/newsletter/unsubscribe?token={token}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("method=\"post\""), "{}", page.text());
+    assert_eq!(app.subscriber_status("one@example.com"), "confirmed");
+
+    // RFC 8058 one-click: a form POST to the link.
+    let res = app
+        .send(
+            app.client
+                .post(app.url(&format!("/api/v1/newsletter/unsubscribe?token={token}")))
+                .insert_header(("Content-Type", "application/x-www-form-urlencoded")),
+            Some("List-Unsubscribe=One-Click".into()),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["status"], "unsubscribed");
+    assert_eq!(app.subscriber_status("one@example.com"), "unsubscribed");
+    // Idempotent.
+    let res = app
+        .post("/api/v1/newsletter/unsubscribe", &json!({ "token": token }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    // The other address is untouched; unknown tokens and missing ones are refused.
+    assert_eq!(app.subscriber_status("two@example.com"), "confirmed");
+    app.post(
+        "/api/v1/newsletter/unsubscribe",
+        &json!({ "token": "nope" }),
+    )
+    .await
+    .problem(422);
+    app.send_json("POST", "/api/v1/newsletter/unsubscribe", None, None)
+        .await
+        .problem(400);
+}
+
+#[actix_web::test]
+async fn a_reader_manages_the_subscription_of_the_account_email() {
+    let (app, sink) = app_with_sink().await;
+    let reader = app.signed_up("reader").await;
+    let me = |res: crate::helpers::Response| -> Value {
+        assert_eq!(res.status, 200, "{}", res.text());
+        res.json()
+    };
+    let state = me(app.get_as("/api/v1/me/newsletter", &reader.access).await);
+    assert_eq!(state, json!({"subscribed": false, "status": "none"}));
+
+    let put = |subscribed: bool| {
+        let body = json!({ "subscribed": subscribed });
+        let app = &app;
+        let token = reader.access.clone();
+        async move {
+            app.send_json("PUT", "/api/v1/me/newsletter", Some(&token), Some(&body))
+                .await
+        }
+    };
+    let state = me(put(true).await);
+    assert_eq!(state, json!({"subscribed": false, "status": "pending"}));
+    let mails = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert!(unfold(&mails[0]).contains("To: reader@example.com"));
+    let res = app
+        .post(
+            "/api/v1/newsletter/confirm",
+            &json!({ "token": token_in(&mails[0]) }),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    let state = me(app.get_as("/api/v1/me/newsletter", &reader.access).await);
+    assert_eq!(state, json!({"subscribed": true, "status": "confirmed"}));
+
+    let state = me(put(false).await);
+    assert_eq!(
+        state,
+        json!({"subscribed": false, "status": "unsubscribed"})
+    );
+    app.send_json("GET", "/api/v1/me/newsletter", None, None)
+        .await
+        .problem(401);
+}
