@@ -48,6 +48,23 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The newsletter.
+    Newsletter {
+        #[command(subcommand)]
+        command: NewsletterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum NewsletterCommand {
+    /// Enqueue the daily digest of a day (today, UTC, by default) for every confirmed
+    /// subscriber, then send what is due. Running it again sends nothing twice.
+    SendDigest {
+        /// The digest's day, YYYY-MM-DD: the news of the 24 hours before TRIBUNE_DIGEST_HOUR
+        /// that day.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +117,9 @@ pub fn main() -> ExitCode {
             discussions,
             comments,
         } => seed(settings, users, discussions, comments),
+        Command::Newsletter {
+            command: NewsletterCommand::SendDigest { date },
+        } => send_digest(settings, date),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -185,6 +205,33 @@ fn explain(error: ApiError) -> anyhow::Error {
         ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
         other => anyhow::anyhow!("{other}"),
     }
+}
+
+fn send_digest(settings: Settings, date: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
+    let day = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    actix_web::rt::System::new().block_on(async move {
+        let mailer = std::sync::Arc::new(crate::mail::Mailer::from_settings(&settings)?);
+        let (target, timeout) = (settings.database.clone(), settings.db_timeout);
+        let db = actix_web::rt::task::spawn_blocking(move || {
+            Db::connect_and_migrate(&target, 2, timeout)
+        })
+        .await??;
+        let (hour, public_url) = (settings.digest_hour, settings.public_url.clone());
+        let run = db
+            .run(move |conn| {
+                crate::newsletter::digest::enqueue_digest(conn, day, hour, &public_url)
+            })
+            .await
+            .map_err(explain)?;
+        let tried = crate::mail::drain(&db, mailer, settings.mail_rate)
+            .await
+            .map_err(explain)?;
+        println!(
+            "digest of {day}: {} articles, {} mails enqueued now; {tried} mails sent or tried",
+            run.articles, run.enqueued
+        );
+        Ok(())
+    })
 }
 
 fn seed(settings: Settings, users: u32, discussions: u32, comments: u64) -> anyhow::Result<()> {

@@ -380,6 +380,8 @@ fn reset_mail(
         body_html: Some(body_html),
         next_attempt_at: at,
         created_at: at,
+        list_unsubscribe: None,
+        subscriber_id: None,
     }
 }
 

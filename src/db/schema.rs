@@ -77,6 +77,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        list_unsubscribe -> Nullable<Text>,
+        subscriber_id -> Nullable<BigInt>,
     }
 }
 
@@ -216,3 +218,13 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(newsletter_subscribers, users);
+
+diesel::table! {
+    newsletter_digests (day) {
+        day -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        articles -> Integer,
+        enqueued -> BigInt,
+    }
+}

@@ -14,6 +14,7 @@ pub mod repo;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
 use tokio::sync::{Notify, watch};
@@ -76,10 +77,22 @@ impl Mailer {
             .recipient
             .parse()
             .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
-        let builder = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone());
+        if let Some(url) = &mail.list_unsubscribe {
+            // RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to the URL.
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
         let message = match &mail.body_html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(
                 mail.body_text.clone(),
@@ -167,6 +180,30 @@ pub async fn run_worker(
         }
     }
     tracing::info!("mail worker stopped");
+}
+
+/// Sends every mail that is due now, `rate` a second at most, and returns how many it tried:
+/// for the command line, which may run with no server (and no worker) around.
+pub async fn drain(
+    db: &Db,
+    mailer: Arc<Mailer>,
+    rate: u32,
+) -> Result<usize, crate::error::ApiError> {
+    let gap = Duration::from_secs(1) / rate.max(1);
+    let mut tried = 0;
+    loop {
+        let batch = db
+            .tx(|conn| Ok(repo::claim_due(conn, crate::db::now(), BATCH, LEASE)?))
+            .await?;
+        if batch.is_empty() {
+            return Ok(tried);
+        }
+        for mail in batch {
+            deliver(db, &mailer, mail).await;
+            tried += 1;
+            tokio::time::sleep(gap).await;
+        }
+    }
 }
 
 async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {

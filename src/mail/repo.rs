@@ -9,7 +9,7 @@ use crate::per_backend;
 
 /// A mail to enqueue.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = outbox)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub struct NewMail {
     /// Unique per message: enqueueing the same key twice stores it once.
     pub dedup_key: String,
@@ -19,6 +19,10 @@ pub struct NewMail {
     pub body_html: Option<String>,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    /// The one-click unsubscribe URL of a newsletter mail (RFC 8058 headers).
+    pub list_unsubscribe: Option<String>,
+    /// The newsletter subscriber it goes to, if any.
+    pub subscriber_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -31,6 +35,7 @@ pub struct Mail {
     pub body_text: String,
     pub body_html: Option<String>,
     pub attempts: i32,
+    pub list_unsubscribe: Option<String>,
 }
 
 /// Stores a mail in the caller's transaction; a second mail with the same key is ignored.
@@ -44,6 +49,22 @@ pub fn enqueue(conn: &mut DbConn, mail: &NewMail) -> QueryResult<bool> {
             .execute(c)
     })?;
     Ok(inserted == 1)
+}
+
+/// Stores many mails in the caller's transaction, in one statement per 500; keys already there
+/// are skipped. Returns how many were new.
+pub fn enqueue_all(conn: &mut DbConn, mails: &[NewMail]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in mails.chunks(500) {
+        inserted += per_backend!(conn, |c| {
+            diesel::insert_into(outbox::table)
+                .values(chunk)
+                .on_conflict(outbox::dedup_key)
+                .do_nothing()
+                .execute(c)
+        })?;
+    }
+    Ok(inserted)
 }
 
 /// Claims up to `limit` due mails for `lease`: pending ones whose time has come, and ones a

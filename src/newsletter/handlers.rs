@@ -104,6 +104,8 @@ fn confirmation_mail(
         body_html: Some(body_html),
         next_attempt_at: at,
         created_at: at,
+        list_unsubscribe: None,
+        subscriber_id: None,
     }
 }
 

@@ -1,9 +1,11 @@
 //! The newsletter: double opt-in subscriptions (anonymous, or of a signed-in account's email),
 //! confirmation and unsubscription links (RFC 8058 one-click).
 //!
-//! Not built yet (issue 6, part two): the daily digest (`TRIBUNE_DIGEST_HOUR`,
-//! `tribune newsletter send-digest`), the sending rate, bounces, and the admin lists.
+//! The daily digest ([`digest`]) is enqueued by `tribune newsletter send-digest`.
+//! Not built yet (issue 6, part two): the digest at `TRIBUNE_DIGEST_HOUR` inside `serve`,
+//! bounces marking subscribers `bouncing`, the admin lists, the 100k-subscriber benchmark.
 
+pub mod digest;
 pub mod dto;
 pub mod handlers;
 pub mod repo;

@@ -140,3 +140,111 @@ pub fn link_user(conn: &mut DbConn, id: i64, user_id: i64) -> QueryResult<usize>
         .set(subscribers::user_id.eq(Some(user_id)))
         .execute(conn)
 }
+
+/// A subscriber the digest goes to.
+#[derive(Debug, Clone, Queryable)]
+pub struct Recipient {
+    pub id: i64,
+    pub email: String,
+    pub unsubscribe_token: String,
+}
+
+/// Confirmed subscribers after id `after`, in id order, `limit` of them: one batch of a digest.
+pub fn confirmed_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Recipient>> {
+    subscribers::table
+        .filter(subscribers::status.eq(CONFIRMED))
+        .filter(subscribers::id.gt(after))
+        .order(subscribers::id)
+        .limit(limit)
+        .select((
+            subscribers::id,
+            subscribers::email,
+            subscribers::unsubscribe_token,
+        ))
+        .load(conn)
+}
+
+/// An article of a digest: `(slug, title, lead, views, replies)`.
+pub type DigestArticle = (String, String, String, i64, i64);
+
+/// The articles published in `[from, to)`, newest first.
+pub fn articles_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<DigestArticle>> {
+    use crate::db::schema::{articles, discussions};
+    articles::table
+        .inner_join(discussions::table)
+        .filter(articles::published_at.ge(from))
+        .filter(articles::published_at.lt(to))
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select((
+            articles::slug,
+            articles::title,
+            articles::lead,
+            discussions::views,
+            discussions::replies,
+        ))
+        .load(conn)
+}
+
+/// The discussions with the most new comments in `[from, to)`: `(id, title, comments)`.
+pub fn most_active(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(i64, String, i64)>> {
+    use crate::db::schema::{comments, discussions};
+    let counts: Vec<(i64, i64)> = comments::table
+        .filter(comments::created_at.ge(from))
+        .filter(comments::created_at.lt(to))
+        .filter(comments::status.eq("visible"))
+        .group_by(comments::discussion_id)
+        .select((comments::discussion_id, diesel::dsl::count_star()))
+        .order_by(diesel::dsl::count_star().desc())
+        .limit(limit)
+        .load(conn)?;
+    let ids: Vec<i64> = counts.iter().map(|(id, _)| *id).collect();
+    let titles: std::collections::HashMap<i64, String> = discussions::table
+        .filter(discussions::id.eq_any(&ids))
+        .filter(discussions::visible_from.lt(to))
+        .select((discussions::id, discussions::title))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(counts
+        .into_iter()
+        .filter_map(|(id, n)| Some((id, titles.get(&id)?.clone(), n)))
+        .collect())
+}
+
+/// Records that the digest of `day` started (once; a rerun keeps the first start).
+pub fn start_digest(conn: &mut DbConn, day: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    use crate::db::schema::newsletter_digests as digests;
+    per_backend!(conn, |c| diesel::insert_into(digests::table)
+        .values((digests::day.eq(day), digests::started_at.eq(at)))
+        .on_conflict(digests::day)
+        .do_nothing()
+        .execute(c))
+}
+
+pub fn finish_digest(
+    conn: &mut DbConn,
+    day: &str,
+    articles: i32,
+    enqueued: i64,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::newsletter_digests as digests;
+    diesel::update(digests::table.find(day))
+        .set((
+            digests::finished_at.eq(Some(at)),
+            digests::articles.eq(articles),
+            digests::enqueued.eq(digests::enqueued + enqueued),
+        ))
+        .execute(conn)
+}

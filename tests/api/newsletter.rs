@@ -251,3 +251,132 @@ async fn a_reader_manages_the_subscription_of_the_account_email() {
         .await
         .problem(401);
 }
+
+fn send_digest(app: &TestApp, sink: &MailSink, day: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.db.url)
+        .env("TRIBUNE_CONFIG", "/dev/null")
+        .env("TRIBUNE_SMTP_URL", sink.url())
+        .env("TRIBUNE_PUBLIC_URL", "https://news.example")
+        .env("TRIBUNE_DIGEST_HOUR", "6")
+        .env("TRIBUNE_MAIL_RATE", "1000")
+        .env("RUST_LOG", "warn")
+        .args(["newsletter", "send-digest", "--date", day])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn add_subscriber(app: &TestApp, email: &str, status: &str) {
+    let at = if app.db.is_postgres() {
+        "now()"
+    } else {
+        "CURRENT_TIMESTAMP"
+    };
+    app.sql(&format!(
+        "INSERT INTO newsletter_subscribers (email, email_key, status, unsubscribe_token, \
+         created_at) VALUES ('{email}', '{email}', '{status}', 'unsub-{email}', {at})"
+    ));
+}
+
+#[actix_web::test]
+async fn the_digest_goes_once_to_each_confirmed_subscriber() {
+    let (app, sink) = app_with_sink().await;
+    let editor = app.editor("editor").await;
+    let day = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let in_window = format!("{day}T05:00:00Z");
+    let before = format!("{}T05:00:00Z", day - chrono::Duration::days(2));
+    for (title, at) in [
+        ("Inside the window", &in_window),
+        ("Too old for it", &before),
+    ] {
+        let res = app
+            .create_article(
+                &editor.access,
+                &json!({"title": title, "lead": "The lead.", "body": "B.", "published_at": at}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        add_subscriber(&app, email, "confirmed");
+    }
+    add_subscriber(&app, "pending@example.com", "pending");
+    add_subscriber(&app, "gone@example.com", "unsubscribed");
+    // A run that died after enqueueing part of its first batch.
+    {
+        let mut conn = app.connection();
+        let at = tribune::db::now();
+        tribune::mail::repo::enqueue_all(
+            &mut conn,
+            &[tribune::mail::repo::NewMail {
+                dedup_key: format!("digest:{day}:1"),
+                recipient: "a@example.com".into(),
+                subject: format!("The news of {day}"),
+                body_text: "partial run".into(),
+                body_html: None,
+                next_attempt_at: at,
+                created_at: at,
+                list_unsubscribe: Some(
+                    "https://news.example/api/v1/newsletter/unsubscribe?token=unsub-a@example.com"
+                        .into(),
+                ),
+                subscriber_id: Some(1),
+            }],
+        )
+        .unwrap();
+    }
+
+    let out = send_digest(&app, &sink, &day.to_string());
+    assert!(out.contains("1 articles, 2 mails enqueued"), "{out}");
+    sink.wait_for(3, Duration::from_secs(10)).await;
+    // Run again: nothing new.
+    let out = send_digest(&app, &sink, &day.to_string());
+    assert!(out.contains("0 mails enqueued"), "{out}");
+    actix_web::rt::time::sleep(Duration::from_millis(700)).await;
+    let mails: Vec<String> = sink.messages().iter().map(|m| unfold(m)).collect();
+    assert_eq!(mails.len(), 3, "one each: {mails:#?}");
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        let to_them: Vec<&String> = mails
+            .iter()
+            .filter(|m| m.contains(&format!("To: {email}")))
+            .collect();
+        assert_eq!(to_them.len(), 1, "{email}");
+        let mail = to_them[0];
+        assert!(
+            mail.contains(
+                "List-Unsubscribe: <https://news.example/api/v1/newsletter/unsubscribe?token="
+            ),
+            "{mail}"
+        );
+        assert!(
+            mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+            "{mail}"
+        );
+    }
+    let full = mails
+        .iter()
+        .find(|m| m.contains("To: b@example.com"))
+        .unwrap();
+    assert!(
+        full.contains("text/plain") && full.contains("text/html"),
+        "{full}"
+    );
+    assert!(full.contains("Inside the window"), "{full}");
+    assert!(!full.contains("Too old for it"), "{full}");
+    assert!(full.contains("https://news.example/articles/"), "{full}");
+
+    // A day without news sends nothing.
+    let quiet = day - chrono::Duration::days(10);
+    let out = send_digest(&app, &sink, &quiet.to_string());
+    assert!(out.contains("0 articles, 0 mails"), "{out}");
+    assert_eq!(sink.messages().len(), 3);
+}

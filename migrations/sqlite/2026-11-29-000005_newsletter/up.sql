@@ -23,3 +23,18 @@ CREATE TABLE newsletter_subscribers (
 -- The digest reads confirmed subscribers in id order, in batches; the admin list by status.
 CREATE INDEX newsletter_subscribers_by_status ON newsletter_subscribers (status, id);
 CREATE INDEX newsletter_subscribers_by_user ON newsletter_subscribers (user_id);
+
+-- Newsletter mails carry their one-click unsubscribe link (the `List-Unsubscribe` and
+-- `List-Unsubscribe-Post` headers) and their subscriber (a permanent failure counts as a bounce).
+ALTER TABLE outbox ADD COLUMN list_unsubscribe TEXT;
+ALTER TABLE outbox ADD COLUMN subscriber_id BIGINT;
+
+-- One row per digest day: when its run started and finished (a run that did not finish is
+-- resumed; the outbox keys `digest:<day>:<subscriber>` make every run idempotent).
+CREATE TABLE newsletter_digests (
+    day         TEXT PRIMARY KEY,
+    started_at  TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    articles    INTEGER NOT NULL DEFAULT 0,
+    enqueued    BIGINT NOT NULL DEFAULT 0
+);
