@@ -165,6 +165,8 @@ pub struct Settings {
     pub digest_hour: u8,
     /// `TRIBUNE_MAIL_RATE`, mails per second at most.
     pub mail_rate: u32,
+    /// `TRIBUNE_DIGEST_CHECK_MS`: how often `serve` checks whether the day's digest is due.
+    pub digest_check: Duration,
     /// `TRIBUNE_TRUSTED_PROXIES`
     pub trusted_proxies: Vec<IpRange>,
     /// `TRIBUNE_CORS_ORIGINS`
@@ -287,6 +289,7 @@ const KEYS: &[&str] = &[
     "TRIBUNE_COMMENT_RATE",
     "TRIBUNE_COMMENT_PAGE_MAX",
     "TRIBUNE_WRITE_RATE",
+    "TRIBUNE_DIGEST_CHECK_MS",
     "TRIBUNE_FEED_CACHE_MS",
 ];
 
@@ -588,6 +591,13 @@ impl Settings {
             |n| (1..=1_000_000).contains(n),
             "a number of comments per minute, 1 or more",
         )?;
+        let digest_check = Duration::from_millis(number(
+            source,
+            "TRIBUNE_DIGEST_CHECK_MS",
+            60_000u64,
+            |ms| (100..=3_600_000).contains(ms),
+            "a number of milliseconds from 100 to 3600000",
+        )?);
         let write_rate_per_minute = number(
             source,
             "TRIBUNE_WRITE_RATE",
@@ -620,6 +630,7 @@ impl Settings {
             mail_from,
             digest_hour,
             mail_rate,
+            digest_check,
             trusted_proxies,
             cors_origins,
             rate_limits,

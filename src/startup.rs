@@ -126,6 +126,16 @@ impl Application {
             )),
             actix_web::rt::spawn(prune_rate_limits(rate_limits.clone(), shutdown_rx.clone())),
         ];
+        workers.push(actix_web::rt::spawn(
+            crate::newsletter::digest::run_scheduler(
+                db.clone(),
+                settings.digest_hour,
+                settings.digest_check,
+                settings.public_url.clone(),
+                outbox.get_ref().clone(),
+                shutdown_rx.clone(),
+            ),
+        ));
         if let Some(queue) = notify_queue {
             workers.push(actix_web::rt::spawn(
                 crate::discussions::live::run_pg_notifier(db.clone(), queue, shutdown_rx),

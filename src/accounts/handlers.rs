@@ -382,6 +382,7 @@ fn reset_mail(
         created_at: at,
         list_unsubscribe: None,
         subscriber_id: None,
+        digest_day: None,
     }
 }
 

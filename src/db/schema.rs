@@ -79,6 +79,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         list_unsubscribe -> Nullable<Text>,
         subscriber_id -> Nullable<BigInt>,
+        digest_day -> Nullable<Text>,
     }
 }
 

@@ -208,6 +208,7 @@ pub async fn drain(
 
 async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
     let (id, key, attempts) = (mail.id, mail.dedup_key.clone(), mail.attempts);
+    let subscriber = mail.subscriber_id;
     let sender = mailer.clone();
     let result = actix_web::rt::task::spawn_blocking(move || sender.send(&mail))
         .await
@@ -216,19 +217,34 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
     let recorded = match result {
         Ok(()) => {
             tracing::info!(mail = %key, attempts, "mail sent");
-            db.run(move |conn| Ok(repo::mark_sent(conn, id, now)?))
-                .await
+            db.run(move |conn| {
+                repo::mark_sent(conn, id, now)?;
+                if let Some(subscriber) = subscriber {
+                    crate::newsletter::repo::clear_bounces(conn, subscriber)?;
+                }
+                Ok(())
+            })
+            .await
         }
         Err(SendError::Transient(error)) => {
             let retry_at = backoff(attempts).map(|delay| now + delay);
             tracing::warn!(mail = %key, attempts, %error, gave_up = retry_at.is_none(), "mail not sent");
-            db.run(move |conn| Ok(repo::mark_attempt_failed(conn, id, &error, retry_at)?))
-                .await
+            db.run(move |conn| {
+                repo::mark_attempt_failed(conn, id, &error, retry_at)?;
+                Ok(())
+            })
+            .await
         }
         Err(SendError::Permanent(error)) => {
             tracing::warn!(mail = %key, attempts, %error, "mail refused for good");
-            db.run(move |conn| Ok(repo::mark_attempt_failed(conn, id, &error, None)?))
-                .await
+            db.run(move |conn| {
+                repo::mark_attempt_failed(conn, id, &error, None)?;
+                if let Some(subscriber) = subscriber {
+                    crate::newsletter::repo::record_bounce(conn, subscriber)?;
+                }
+                Ok(())
+            })
+            .await
         }
     };
     if let Err(e) = recorded {

@@ -23,6 +23,8 @@ pub struct NewMail {
     pub list_unsubscribe: Option<String>,
     /// The newsletter subscriber it goes to, if any.
     pub subscriber_id: Option<i64>,
+    /// The day of the digest it is (`YYYY-MM-DD`), if it is one.
+    pub digest_day: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -36,6 +38,7 @@ pub struct Mail {
     pub body_html: Option<String>,
     pub attempts: i32,
     pub list_unsubscribe: Option<String>,
+    pub subscriber_id: Option<i64>,
 }
 
 /// Stores a mail in the caller's transaction; a second mail with the same key is ignored.

@@ -116,6 +116,7 @@ fn mail_for(
         created_at: at,
         list_unsubscribe: Some(unsubscribe),
         subscriber_id: Some(recipient.id),
+        digest_day: Some(day.to_string()),
     }
 }
 
@@ -171,6 +172,52 @@ pub fn enqueue_digest(
         articles: articles.len(),
         enqueued,
     })
+}
+
+/// Inside `serve`: the digest of each day at `hour` UTC, and at start when today's is due and
+/// has not run to its end (after downtime or a crash mid-run). Checks every `check`
+/// (`TRIBUNE_DIGEST_CHECK_MS`, a minute). Several processes may all run it: the outbox keys
+/// keep each mail once.
+pub async fn run_scheduler(
+    db: crate::db::Db,
+    hour: u8,
+    check: std::time::Duration,
+    public_url: String,
+    outbox: crate::mail::Outbox,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let today = chrono::Utc::now().date_naive();
+        let (_, due) = window(today, hour);
+        if now() >= due {
+            let day = today.to_string();
+            let done = db
+                .run(move |conn| Ok(repo::digest_finished(conn, &day)?))
+                .await;
+            if let Ok(false) = done {
+                let url = public_url.clone();
+                match db
+                    .run(move |conn| enqueue_digest(conn, today, hour, &url))
+                    .await
+                {
+                    Ok(run) => {
+                        tracing::info!(day = %today, articles = run.articles, enqueued = run.enqueued, "digest enqueued");
+                        outbox.wake();
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "digest not enqueued; trying again in a minute")
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(check) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -49,3 +49,91 @@ pub struct MyNewsletterUpdate {
     /// `false` unsubscribes.
     pub subscribed: bool,
 }
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriberStatus {
+    Pending,
+    Confirmed,
+    Unsubscribed,
+    Bouncing,
+}
+
+impl SubscriberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriberStatus::Pending => "pending",
+            SubscriberStatus::Confirmed => "confirmed",
+            SubscriberStatus::Unsubscribed => "unsubscribed",
+            SubscriberStatus::Bouncing => "bouncing",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubscriberQuery {
+    /// Only subscribers in this state.
+    #[param(inline)]
+    pub status: Option<SubscriberStatus>,
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A subscriber, as admins see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriberView {
+    pub id: i64,
+    pub email: String,
+    pub status: String,
+    /// The account whose email it is, when subscribed through `/me/newsletter`.
+    pub user_id: Option<i64>,
+    /// Permanent delivery failures in a row.
+    pub bounces: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub unsubscribed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubscriberPage {
+    pub items: Vec<SubscriberView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DigestQuery {
+    /// Days per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One day's digest: its run and its mails.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DigestDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Articles in it (0: no news, no mail).
+    pub articles: i32,
+    /// Mails written into the outbox.
+    pub enqueued: i64,
+    pub sent: i64,
+    /// Failed for good.
+    pub failed: i64,
+    /// Still to send (or being retried).
+    pub pending: i64,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Null while the run is going, or when it died (the next run resumes it).
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DigestPage {
+    /// Newest day first.
+    pub items: Vec<DigestDay>,
+    pub next_cursor: Option<String>,
+}

@@ -1,9 +1,10 @@
 //! The newsletter: double opt-in subscriptions (anonymous, or of a signed-in account's email),
 //! confirmation and unsubscription links (RFC 8058 one-click).
 //!
-//! The daily digest ([`digest`]) is enqueued by `tribune newsletter send-digest`.
-//! Not built yet (issue 6, part two): the digest at `TRIBUNE_DIGEST_HOUR` inside `serve`,
-//! bounces marking subscribers `bouncing`, the admin lists, the 100k-subscriber benchmark.
+//! The daily digest ([`digest`]): enqueued at `TRIBUNE_DIGEST_HOUR` by `serve`'s scheduler or
+//! by `tribune newsletter send-digest`, sent by the outbox worker (`TRIBUNE_MAIL_RATE`);
+//! permanent failures count as bounces (`bouncing` after three in a row). Admins list
+//! subscribers and digest days.
 
 pub mod digest;
 pub mod dto;
@@ -20,5 +21,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(unsubscribe)
         .service(unsubscribe_page)
         .service(my_newsletter)
-        .service(set_my_newsletter);
+        .service(set_my_newsletter)
+        .service(admin_subscribers)
+        .service(admin_digests);
 }

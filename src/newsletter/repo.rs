@@ -248,3 +248,112 @@ pub fn finish_digest(
         ))
         .execute(conn)
 }
+
+/// Permanent failures in a row after which a subscriber is `bouncing` (no more digests).
+pub const BOUNCE_LIMIT: i32 = 3;
+
+/// A newsletter mail to this subscriber failed for good: one more bounce; at `BOUNCE_LIMIT` in
+/// a row, a confirmed subscriber becomes `bouncing`.
+pub fn record_bounce(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::update(subscribers::table.find(id))
+        .set(subscribers::bounces.eq(subscribers::bounces + 1))
+        .execute(conn)?;
+    diesel::update(
+        subscribers::table
+            .find(id)
+            .filter(subscribers::bounces.ge(BOUNCE_LIMIT))
+            .filter(subscribers::status.eq(CONFIRMED)),
+    )
+    .set(subscribers::status.eq("bouncing"))
+    .execute(conn)
+}
+
+/// A newsletter mail to this subscriber went through: the bounces in a row start again.
+pub fn clear_bounces(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::update(
+        subscribers::table
+            .find(id)
+            .filter(subscribers::bounces.gt(0)),
+    )
+    .set(subscribers::bounces.eq(0))
+    .execute(conn)
+}
+
+/// Whether the digest of `day` ran to its end.
+pub fn digest_finished(conn: &mut DbConn, day: &str) -> QueryResult<bool> {
+    use crate::db::schema::newsletter_digests as digests;
+    digests::table
+        .find(day)
+        .select(digests::finished_at.is_not_null())
+        .first(conn)
+        .optional()
+        .map(|done| done.unwrap_or(false))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subscribers)]
+pub struct SubscriberRow {
+    pub id: i64,
+    pub email: String,
+    pub status: String,
+    pub user_id: Option<i64>,
+    pub bounces: i32,
+    pub created_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub unsubscribed_at: Option<NaiveDateTime>,
+}
+
+/// Subscribers by id, after `after`, in a status if given.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<SubscriberRow>> {
+    let mut query = subscribers::table
+        .select(SubscriberRow::as_select())
+        .order(subscribers::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(subscribers::status.eq(status.to_string()));
+    }
+    if let Some(after) = after {
+        query = query.filter(subscribers::id.gt(after));
+    }
+    query.load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::schema::newsletter_digests)]
+pub struct DigestRow {
+    pub day: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub articles: i32,
+    pub enqueued: i64,
+}
+
+/// Digest days, newest first, before `before`.
+pub fn digests(conn: &mut DbConn, before: Option<&str>, limit: i64) -> QueryResult<Vec<DigestRow>> {
+    use crate::db::schema::newsletter_digests as digests;
+    let mut query = digests::table
+        .select(DigestRow::as_select())
+        .order(digests::day.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(digests::day.lt(before.to_string()));
+    }
+    query.load(conn)
+}
+
+/// `(status, count)` of the outbox mails of one digest day.
+pub fn digest_mail_counts(conn: &mut DbConn, day: &str) -> QueryResult<Vec<(String, i64)>> {
+    use crate::db::schema::outbox;
+    outbox::table
+        .filter(outbox::digest_day.eq(day))
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)
+}

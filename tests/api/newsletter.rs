@@ -330,6 +330,7 @@ async fn the_digest_goes_once_to_each_confirmed_subscriber() {
                         .into(),
                 ),
                 subscriber_id: Some(1),
+                digest_day: Some(day.to_string()),
             }],
         )
         .unwrap();
@@ -379,4 +380,125 @@ async fn the_digest_goes_once_to_each_confirmed_subscriber() {
     let out = send_digest(&app, &sink, &quiet.to_string());
     assert!(out.contains("0 articles, 0 mails"), "{out}");
     assert_eq!(sink.messages().len(), 3);
+}
+
+#[actix_web::test]
+async fn serve_sends_the_digest_when_it_is_due_and_counts_bounces() {
+    let sink = MailSink::start();
+    // A digest hour of 0: today's digest is due all day.
+    let app = TestApp::spawn_with(&[
+        ("TRIBUNE_SMTP_URL", &sink.url()),
+        ("TRIBUNE_PUBLIC_URL", "https://news.example"),
+        ("TRIBUNE_DIGEST_HOUR", "0"),
+        ("TRIBUNE_DIGEST_CHECK_MS", "200"),
+    ])
+    .await;
+    let editor = app.editor("editor").await;
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let res = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "Yesterday's news", "lead": "L.", "body": "B.",
+                    "published_at": format!("{yesterday}T12:00:00Z")}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    add_subscriber(&app, "daily@example.com", "confirmed");
+    add_subscriber(&app, "bouncy@example.com", "confirmed");
+    // The digest ran at start, before the news: let it run again.
+    app.sql("DELETE FROM newsletter_digests");
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    assert!(mails.iter().all(|m| unfold(m).contains("Yesterday's news")));
+
+    // Admin view of the day.
+    let admin = app.with_role("chief", "admin").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let digests = loop {
+        let res = app
+            .get_as("/api/v1/admin/newsletter/digests", &admin.access)
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let body = res.json();
+        if body["items"][0]["sent"] == 2 || std::time::Instant::now() > deadline {
+            break body;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    };
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(digests["items"][0]["day"], today.as_str(), "{digests}");
+    assert_eq!(digests["items"][0]["enqueued"], 2, "{digests}");
+    assert_eq!(digests["items"][0]["sent"], 2, "{digests}");
+    assert_eq!(digests["items"][0]["failed"], 0, "{digests}");
+
+    // Three permanent failures in a row: the address is bouncing.
+    let id = app.number(
+        "SELECT CAST(id AS BIGINT) AS n FROM newsletter_subscribers WHERE email = 'bouncy@example.com'",
+    );
+    let mut conn = app.connection();
+    for _ in 0..3 {
+        tribune::newsletter::repo::record_bounce(&mut conn, id).unwrap();
+    }
+    assert_eq!(app.subscriber_status("bouncy@example.com"), "bouncing");
+    assert_eq!(app.subscriber_status("daily@example.com"), "confirmed");
+    let list = app
+        .get_as(
+            "/api/v1/admin/newsletter/subscribers?status=bouncing",
+            &admin.access,
+        )
+        .await;
+    assert_eq!(list.status, 200, "{}", list.text());
+    let list = list.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["email"], "bouncy@example.com");
+}
+
+#[actix_web::test]
+async fn the_newsletter_admin_lists_are_for_admins() {
+    let app = TestApp::spawn().await;
+    for email in ["p1@example.com", "p2@example.com", "p3@example.com"] {
+        add_subscriber(&app, email, "pending");
+    }
+    add_subscriber(&app, "c1@example.com", "confirmed");
+    let user = app.signed_up("user").await;
+    let moderator = app.with_role("mod", "moderator").await;
+    let admin = app.with_role("chief", "admin").await;
+    for path in [
+        "/api/v1/admin/newsletter/subscribers",
+        "/api/v1/admin/newsletter/digests",
+    ] {
+        app.get(path).await.problem(401);
+        app.get_as(path, &user.access).await.problem(403);
+        app.get_as(path, &moderator.access).await.problem(403);
+        assert_eq!(app.get_as(path, &admin.access).await.status, 200);
+    }
+    // Paged by keyset, filtered by status.
+    let first = app
+        .get_as(
+            "/api/v1/admin/newsletter/subscribers?status=pending&limit=2",
+            &admin.access,
+        )
+        .await
+        .json();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .get_as(
+            &format!("/api/v1/admin/newsletter/subscribers?status=pending&limit=2&cursor={cursor}"),
+            &admin.access,
+        )
+        .await
+        .json();
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let all = app
+        .get_as("/api/v1/admin/newsletter/subscribers", &admin.access)
+        .await
+        .json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 4);
+    app.get_as(
+        "/api/v1/admin/newsletter/subscribers?status=famous",
+        &admin.access,
+    )
+    .await
+    .problem(400);
 }

@@ -28,6 +28,8 @@ CREATE INDEX newsletter_subscribers_by_user ON newsletter_subscribers (user_id);
 -- `List-Unsubscribe-Post` headers) and their subscriber (a permanent failure counts as a bounce).
 ALTER TABLE outbox ADD COLUMN list_unsubscribe TEXT;
 ALTER TABLE outbox ADD COLUMN subscriber_id BIGINT;
+ALTER TABLE outbox ADD COLUMN digest_day TEXT;
+CREATE INDEX outbox_by_digest ON outbox (digest_day, status) WHERE digest_day IS NOT NULL;
 
 -- One row per digest day: when its run started and finished (a run that did not finish is
 -- resumed; the outbox keys `digest:<day>:<subscriber>` make every run idempotent).
