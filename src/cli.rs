@@ -42,6 +42,9 @@ pub enum Command {
         discussions: u32,
         #[arg(long, default_value_t = 5000)]
         comments: u64,
+        /// Confirmed newsletter subscribers (for the digest benchmark).
+        #[arg(long, default_value_t = 0)]
+        subscribers: u64,
     },
     /// Manage accounts.
     User {
@@ -64,6 +67,9 @@ pub enum NewsletterCommand {
         /// that day.
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
+        /// Only write the mails into the outbox; a running server's worker sends them.
+        #[arg(long)]
+        enqueue_only: bool,
     },
 }
 
@@ -116,10 +122,11 @@ pub fn main() -> ExitCode {
             users,
             discussions,
             comments,
-        } => seed(settings, users, discussions, comments),
+            subscribers,
+        } => seed(settings, users, discussions, comments, subscribers),
         Command::Newsletter {
-            command: NewsletterCommand::SendDigest { date },
-        } => send_digest(settings, date),
+            command: NewsletterCommand::SendDigest { date, enqueue_only },
+        } => send_digest(settings, date, enqueue_only),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -207,7 +214,11 @@ fn explain(error: ApiError) -> anyhow::Error {
     }
 }
 
-fn send_digest(settings: Settings, date: Option<chrono::NaiveDate>) -> anyhow::Result<()> {
+fn send_digest(
+    settings: Settings,
+    date: Option<chrono::NaiveDate>,
+    enqueue_only: bool,
+) -> anyhow::Result<()> {
     let day = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
     actix_web::rt::System::new().block_on(async move {
         let mailer = std::sync::Arc::new(crate::mail::Mailer::from_settings(&settings)?);
@@ -217,39 +228,58 @@ fn send_digest(settings: Settings, date: Option<chrono::NaiveDate>) -> anyhow::R
         })
         .await??;
         let (hour, public_url) = (settings.digest_hour, settings.public_url.clone());
+        let started = std::time::Instant::now();
         let run = db
             .run(move |conn| {
                 crate::newsletter::digest::enqueue_digest(conn, day, hour, &public_url)
             })
             .await
             .map_err(explain)?;
-        let tried = crate::mail::drain(&db, mailer, settings.mail_rate)
-            .await
-            .map_err(explain)?;
+        let enqueued_in = started.elapsed().as_secs_f64();
         println!(
-            "digest of {day}: {} articles, {} mails enqueued now; {tried} mails sent or tried",
+            "digest of {day}: {} articles, {} mails enqueued now (in {enqueued_in:.1} s)",
             run.articles, run.enqueued
         );
+        if !enqueue_only {
+            let tried = crate::mail::drain(&db, mailer, settings.mail_rate)
+                .await
+                .map_err(explain)?;
+            println!("{tried} mails sent or tried");
+        }
         Ok(())
     })
 }
 
-fn seed(settings: Settings, users: u32, discussions: u32, comments: u64) -> anyhow::Result<()> {
+fn seed(
+    settings: Settings,
+    users: u32,
+    discussions: u32,
+    comments: u64,
+    subscribers: u64,
+) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let db = actix_web::rt::task::spawn_blocking(move || {
             Db::connect_and_migrate(&settings.database, 2, settings.db_timeout)
         })
         .await??;
         let started = std::time::Instant::now();
-        let seeded = crate::seed::seed(&db, &Hasher::new(1), users, discussions, comments)
-            .await
-            .map_err(explain)?;
+        let seeded = crate::seed::seed(
+            &db,
+            &Hasher::new(1),
+            users,
+            discussions,
+            comments,
+            subscribers,
+        )
+        .await
+        .map_err(explain)?;
         println!(
-            "seeded {} users, {} discussions and {} comments in {:.1} s (password of every \
-             seeded account: {})",
+            "seeded {} users, {} discussions, {} comments and {} subscribers in {:.1} s \
+             (password of every seeded account: {})",
             seeded.users,
             seeded.discussions,
             seeded.comments,
+            seeded.subscribers,
             started.elapsed().as_secs_f64(),
             crate::seed::SEED_PASSWORD
         );

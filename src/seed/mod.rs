@@ -135,6 +135,7 @@ pub struct Seeded {
     pub users: u64,
     pub discussions: u64,
     pub comments: u64,
+    pub subscribers: u64,
     /// The discussion that got the most comments, and how many.
     pub largest_thread: Option<(i64, u64)>,
 }
@@ -147,6 +148,7 @@ pub async fn seed(
     users: u32,
     discussions: u32,
     comments: u64,
+    subscribers: u64,
 ) -> Result<Seeded, ApiError> {
     let hash = hasher.hash(SEED_PASSWORD.to_string()).await?;
     let db = db.clone();
@@ -257,10 +259,26 @@ pub async fn seed(
         }
         let (comments, largest_thread) =
             comments::seed(&mut conn, &mut rng, before, &user_ids, comments, start)?;
+        let per_transaction = (ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION) as u64;
+        let mut added = 0;
+        while added < subscribers {
+            let batch = (subscribers - added).min(per_transaction);
+            transaction(&mut conn, |conn| {
+                let mut n = added;
+                while n < added + batch {
+                    let end = (n + ROWS_PER_STATEMENT as u64).min(added + batch);
+                    repo::insert_subscribers(conn, &run, n..end, start)?;
+                    n = end;
+                }
+                Ok::<_, ApiError>(())
+            })?;
+            added += batch;
+        }
         Ok(Seeded {
             users: user_rows.len() as u64,
             discussions: made,
             comments,
+            subscribers: added,
             largest_thread,
         })
     })

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{article_tags, articles, comments, discussions, users};
+use crate::db::schema::{
+    article_tags, articles, comments, discussions, newsletter_subscribers, users,
+};
 use crate::per_backend;
 
 pub type UserRow = (
@@ -260,4 +262,29 @@ pub fn add_comments_count(conn: &mut DbConn, id: i64, delta: i64) -> QueryResult
     diesel::update(users::table.find(id))
         .set(users::comments_count.eq(users::comments_count + delta))
         .execute(conn)
+}
+
+/// Confirmed newsletter subscribers `name_<n>@example.net`, `n` in `range`.
+pub fn insert_subscribers(
+    conn: &mut DbConn,
+    run: &str,
+    range: std::ops::Range<u64>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let rows: Vec<_> = range
+        .map(|n| {
+            let email = format!("reader_{run}_{n}@example.net");
+            (
+                newsletter_subscribers::email.eq(email.clone()),
+                newsletter_subscribers::email_key.eq(email),
+                newsletter_subscribers::status.eq("confirmed"),
+                newsletter_subscribers::unsubscribe_token.eq(crate::auth::tokens::random_token()),
+                newsletter_subscribers::created_at.eq(at),
+                newsletter_subscribers::confirmed_at.eq(Some(at)),
+            )
+        })
+        .collect();
+    per_backend!(conn, |c| diesel::insert_into(newsletter_subscribers::table)
+        .values(&rows)
+        .execute(c))
 }

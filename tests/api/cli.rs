@@ -281,6 +281,8 @@ async fn seed_fills_a_living_feed() {
             "1200",
             "--comments",
             "6000",
+            "--subscribers",
+            "1234",
         ])
         .output()
         .unwrap();
@@ -319,6 +321,12 @@ async fn seed_fills_a_living_feed() {
     let articles = app.get("/api/v1/articles?limit=5").await.json();
     assert_eq!(articles["items"][0]["tags"].as_array().unwrap().len(), 2);
 
+    assert_eq!(
+        app.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM newsletter_subscribers WHERE status = 'confirmed'"
+        ),
+        1234
+    );
     // Comment threads, with every counter equal to a recount.
     assert_eq!(
         app.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM comments"),
