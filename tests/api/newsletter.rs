@@ -502,3 +502,39 @@ async fn the_newsletter_admin_lists_are_for_admins() {
     .await
     .problem(400);
 }
+
+#[actix_web::test]
+async fn a_refused_digest_counts_a_bounce() {
+    let (app, sink) = app_with_sink().await;
+    let editor = app.editor("editor").await;
+    let day = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let res = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "News", "lead": "L.", "body": "B.",
+                    "published_at": format!("{day}T05:00:00Z")}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    add_subscriber(&app, "refused@example.com", "confirmed");
+    sink.answer_rcpt_with(&[550, 550, 550]);
+    let out = send_digest(&app, &sink, &day.to_string());
+    assert!(out.contains("1 mails enqueued"), "{out}");
+    // (The server's own worker may be the one that tries it.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.number("SELECT CAST(bounces AS BIGINT) AS n FROM newsletter_subscribers") == 0 {
+        assert!(std::time::Instant::now() < deadline, "no bounce counted");
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        app.number("SELECT CAST(bounces AS BIGINT) AS n FROM newsletter_subscribers"),
+        1
+    );
+    assert_eq!(
+        app.number("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM outbox WHERE status = 'failed'"),
+        1
+    );
+    // One bounce is not enough to stop the digests.
+    assert_eq!(app.subscriber_status("refused@example.com"), "confirmed");
+    assert!(sink.messages().is_empty());
+}
