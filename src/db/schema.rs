@@ -207,6 +207,7 @@ diesel::table! {
         email_key -> Text,
         status -> Text,
         user_id -> Nullable<BigInt>,
+        pending_user_id -> Nullable<BigInt>,
         confirm_token_hash -> Nullable<Text>,
         confirm_expires_at -> Nullable<Timestamp>,
         confirm_sent_at -> Nullable<Timestamp>,

@@ -209,6 +209,26 @@ pub async fn drain(
 async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
     let (id, key, attempts) = (mail.id, mail.dedup_key.clone(), mail.attempts);
     let subscriber = mail.subscriber_id;
+    if let Some(subscriber) = subscriber {
+        // Sending a digest takes hours at the rate limit: whoever unsubscribed (or started
+        // bouncing) meanwhile gets nothing more.
+        let still = db
+            .run(move |conn| Ok(crate::newsletter::repo::is_confirmed(conn, subscriber)?))
+            .await;
+        if let Ok(false) = still {
+            tracing::info!(mail = %key, "not sent: the subscriber has left");
+            let recorded = db
+                .run(move |conn| {
+                    repo::mark_attempt_failed(conn, id, "not sent: the subscriber has left", None)?;
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = recorded {
+                tracing::error!(mail = %key, error = %e, "cannot record a mail's outcome");
+            }
+            return;
+        }
+    }
     let sender = mailer.clone();
     let result = actix_web::rt::task::spawn_blocking(move || sender.send(&mail))
         .await

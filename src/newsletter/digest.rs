@@ -130,6 +130,12 @@ pub fn enqueue_digest(
     public_url: &str,
 ) -> Result<DigestRun, ApiError> {
     let (from, to) = window(day, hour);
+    if to > now() {
+        // Its news is not all in yet; a run now would end the day early.
+        return Err(ApiError::BadRequest(format!(
+            "the digest of {day} is due at {to} UTC, not before"
+        )));
+    }
     let articles = repo::articles_between(conn, from, to, MAX_ARTICLES)?;
     let day_text = day.to_string();
     repo::start_digest(conn, &day_text, now())?;
@@ -174,8 +180,8 @@ pub fn enqueue_digest(
     })
 }
 
-/// Inside `serve`: the digest of each day at `hour` UTC, and at start when today's is due and
-/// has not run to its end (after downtime or a crash mid-run). Checks every `check`
+/// Inside `serve`: the digest of each day at `hour` UTC, and, at start or later, yesterday's or
+/// today's when due and not run to its end (after downtime or a crash mid-run). Checks every `check`
 /// (`TRIBUNE_DIGEST_CHECK_MS`, a minute). Several processes may all run it: the outbox keys
 /// keep each mail once.
 pub async fn run_scheduler(
@@ -190,25 +196,29 @@ pub async fn run_scheduler(
         if *shutdown.borrow() {
             break;
         }
+        // Yesterday too: a run that died (or a process that was down) across midnight.
         let today = chrono::Utc::now().date_naive();
-        let (_, due) = window(today, hour);
-        if now() >= due {
-            let day = today.to_string();
+        for day in [today - Duration::days(1), today] {
+            let (_, due) = window(day, hour);
+            if now() < due {
+                continue;
+            }
+            let day_text = day.to_string();
             let done = db
-                .run(move |conn| Ok(repo::digest_finished(conn, &day)?))
+                .run(move |conn| Ok(repo::digest_finished(conn, &day_text)?))
                 .await;
             if let Ok(false) = done {
                 let url = public_url.clone();
                 match db
-                    .run(move |conn| enqueue_digest(conn, today, hour, &url))
+                    .run(move |conn| enqueue_digest(conn, day, hour, &url))
                     .await
                 {
                     Ok(run) => {
-                        tracing::info!(day = %today, articles = run.articles, enqueued = run.enqueued, "digest enqueued");
+                        tracing::info!(%day, articles = run.articles, enqueued = run.enqueued, "digest enqueued");
                         outbox.wake();
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "digest not enqueued; trying again in a minute")
+                        tracing::warn!(%error, "digest not enqueued; trying again later")
                     }
                 }
             }

@@ -46,14 +46,14 @@ pub(crate) fn request_subscription(
 ) -> Result<bool, ApiError> {
     let email_key = key(email);
     if repo::by_email_key(conn, &email_key)?.is_none() {
-        repo::insert_pending(conn, email.trim(), &email_key, user_id, &random_token(), at)?;
+        repo::insert_pending(conn, email.trim(), &email_key, &random_token(), at)?;
     }
     let subscriber = repo::by_email_key(conn, &email_key)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscriber vanished")))?;
-    if let Some(user_id) = user_id
-        && subscriber.user_id.is_none()
-    {
-        repo::link_user(conn, subscriber.id, user_id)?;
+    if subscriber.user_id.is_none() || subscriber.user_id != user_id {
+        // Who asked (an account, or nobody): the owner once the link in the mail is used.
+        // Noted whatever the state, so that an account sees `pending` either way.
+        repo::request_by_user(conn, subscriber.id, user_id)?;
     }
     if subscriber.status == CONFIRMED {
         return Ok(false);
@@ -147,7 +147,13 @@ pub async fn subscribe(
 async fn confirm_token(db: &Db, token: String) -> Result<(), ApiError> {
     let hash = token_hash(token.trim());
     let confirmed = db
-        .tx(move |conn| Ok(repo::confirm(conn, &hash, now())?))
+        .tx(move |conn| {
+            let confirmed = repo::confirm(conn, &hash, now())?;
+            if let Some(subscriber) = &confirmed {
+                repo::link_confirmed(conn, subscriber.id)?;
+            }
+            Ok(confirmed)
+        })
         .await?;
     match confirmed {
         Some(_) => Ok(()),
@@ -311,8 +317,14 @@ fn url_encode(text: &str) -> String {
         .collect()
 }
 
-fn my_status(subscriber: Option<Subscriber>) -> MyNewsletter {
-    let status = subscriber.map_or_else(|| "none".to_string(), |s| s.status);
+/// The subscription as the account may see it: its own (confirmed through the mail's link), or
+/// one it asked for and that waits for the link; of anyone else's it learns nothing.
+fn my_status(subscriber: Option<Subscriber>, user_id: i64) -> MyNewsletter {
+    let status = match subscriber {
+        Some(s) if s.user_id == Some(user_id) => s.status,
+        Some(s) if s.pending_user_id == Some(user_id) => repo::PENDING.to_string(),
+        _ => "none".to_string(),
+    };
     MyNewsletter {
         subscribed: status == CONFIRMED,
         status,
@@ -339,7 +351,7 @@ pub async fn my_newsletter(
             Ok(repo::by_email_key(conn, &key(&account.email))?)
         })
         .await?;
-    Ok(web::Json(my_status(subscriber)))
+    Ok(web::Json(my_status(subscriber, user.id)))
 }
 
 /// Turns the digest on (through the same double opt-in: the confirmation goes to the
@@ -369,10 +381,20 @@ pub async fn set_my_newsletter(
             let account = accounts::user_by_id(conn, user.id)?;
             let at = now();
             let mut enqueued = false;
-            if wanted {
+            let existing = repo::by_email_key(conn, &key(&account.email))?;
+            let owned = existing
+                .as_ref()
+                .is_some_and(|s| s.user_id == Some(user.id));
+            if wanted && !(owned && existing.as_ref().is_some_and(|s| s.status == CONFIRMED)) {
+                // Whatever the address's state, the account sees `pending` until the link in
+                // the mail is used: it must not learn whether someone else subscribes.
                 enqueued =
                     request_subscription(conn, &account.email, Some(user.id), &public_url, at)?;
-            } else if let Some(subscriber) = repo::by_email_key(conn, &key(&account.email))? {
+            }
+            if !wanted
+                && owned
+                && let Some(subscriber) = &existing
+            {
                 repo::unsubscribe(conn, subscriber.id, at)?;
             }
             Ok((repo::by_email_key(conn, &key(&account.email))?, enqueued))
@@ -381,7 +403,7 @@ pub async fn set_my_newsletter(
     if enqueued {
         outbox.wake();
     }
-    Ok(web::Json(my_status(subscriber)))
+    Ok(web::Json(my_status(subscriber, user.id)))
 }
 
 /// Newsletter subscribers, by id, optionally in one state. Admins only.

@@ -18,6 +18,7 @@ pub struct Subscriber {
     pub email: String,
     pub status: String,
     pub user_id: Option<i64>,
+    pub pending_user_id: Option<i64>,
     pub confirm_sent_at: Option<NaiveDateTime>,
     pub unsubscribe_token: String,
 }
@@ -44,7 +45,6 @@ pub fn insert_pending(
     conn: &mut DbConn,
     email: &str,
     email_key: &str,
-    user_id: Option<i64>,
     unsubscribe_token: &str,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -52,7 +52,6 @@ pub fn insert_pending(
         subscribers::email.eq(email),
         subscribers::email_key.eq(email_key),
         subscribers::status.eq(PENDING),
-        subscribers::user_id.eq(user_id),
         subscribers::unsubscribe_token.eq(unsubscribe_token),
         subscribers::created_at.eq(at),
     );
@@ -111,6 +110,7 @@ pub fn confirm(
             subscribers::confirm_token_hash.eq(None::<String>),
             subscribers::confirm_expires_at.eq(None::<NaiveDateTime>),
             subscribers::confirmed_at.eq(Some(at)),
+            subscribers::bounces.eq(0),
         ))
         .returning(Subscriber::as_returning())
         .get_result(c)
@@ -134,11 +134,26 @@ pub fn unsubscribe(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> QueryResult
     .execute(conn)
 }
 
-/// Links the address to an account (a signed-in subscription).
-pub fn link_user(conn: &mut DbConn, id: i64, user_id: i64) -> QueryResult<usize> {
+/// Notes that this account asked for the address's subscription; confirming makes it the
+/// owner (see [`link_confirmed`]).
+pub fn request_by_user(conn: &mut DbConn, id: i64, user_id: Option<i64>) -> QueryResult<usize> {
     diesel::update(subscribers::table.find(id))
-        .set(subscribers::user_id.eq(Some(user_id)))
+        .set(subscribers::pending_user_id.eq(user_id))
         .execute(conn)
+}
+
+/// On confirmation: the account that asked (if one did) owns the subscription now.
+pub fn link_confirmed(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::update(
+        subscribers::table
+            .find(id)
+            .filter(subscribers::pending_user_id.is_not_null()),
+    )
+    .set((
+        subscribers::user_id.eq(subscribers::pending_user_id),
+        subscribers::pending_user_id.eq(None::<i64>),
+    ))
+    .execute(conn)
 }
 
 /// A subscriber the digest goes to.
@@ -356,4 +371,14 @@ pub fn digest_mail_counts(conn: &mut DbConn, day: &str) -> QueryResult<Vec<(Stri
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load(conn)
+}
+
+/// Whether the subscriber still takes the newsletter (checked just before each digest mail).
+pub fn is_confirmed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
+    subscribers::table
+        .find(id)
+        .select(subscribers::status.eq(CONFIRMED))
+        .first(conn)
+        .optional()
+        .map(|confirmed| confirmed.unwrap_or(false))
 }

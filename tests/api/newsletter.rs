@@ -375,6 +375,17 @@ async fn the_digest_goes_once_to_each_confirmed_subscriber() {
     assert!(!full.contains("Too old for it"), "{full}");
     assert!(full.contains("https://news.example/articles/"), "{full}");
 
+    // A digest whose time has not come is refused (it would end its day early).
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(1);
+    let early = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+        .env("DATABASE_URL", &app.db.url)
+        .env("TRIBUNE_CONFIG", "/dev/null")
+        .args(["newsletter", "send-digest", "--date", &tomorrow.to_string()])
+        .output()
+        .unwrap();
+    assert!(!early.status.success());
+    assert!(String::from_utf8_lossy(&early.stderr).contains("not before"));
+
     // A day without news sends nothing.
     let quiet = day - chrono::Duration::days(10);
     let out = send_digest(&app, &sink, &quiet.to_string());
@@ -537,4 +548,40 @@ async fn a_refused_digest_counts_a_bounce() {
     // One bounce is not enough to stop the digests.
     assert_eq!(app.subscriber_status("refused@example.com"), "confirmed");
     assert!(sink.messages().is_empty());
+}
+
+#[actix_web::test]
+async fn an_account_learns_nothing_of_a_subscription_it_does_not_own() {
+    let app = TestApp::spawn().await;
+    // Someone subscribed (and confirmed) victim@example.com without any account.
+    add_subscriber(&app, "victim@example.com", "confirmed");
+    // Accounts do not prove their email: anyone may register with that address.
+    let mallory = app
+        .register(
+            &json!({"username": "mallory", "email": "victim@example.com",
+                          "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(mallory.status, 201, "{}", mallory.text());
+    let token = crate::helpers::Tokens::from(&mallory).access;
+    let state = app.get_as("/api/v1/me/newsletter", &token).await.json();
+    assert_eq!(state["status"], "none", "{state}");
+    let off = json!({ "subscribed": false });
+    let res = app
+        .send_json("PUT", "/api/v1/me/newsletter", Some(&token), Some(&off))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(app.subscriber_status("victim@example.com"), "confirmed");
+    let on = json!({ "subscribed": true });
+    let res = app
+        .send_json("PUT", "/api/v1/me/newsletter", Some(&token), Some(&on))
+        .await;
+    assert_eq!(
+        res.json()["status"],
+        "pending",
+        "the same answer as for any address"
+    );
+    assert_eq!(app.subscriber_status("victim@example.com"), "confirmed");
+    let state = app.get_as("/api/v1/me/newsletter", &token).await.json();
+    assert_eq!(state["status"], "pending", "{state}");
 }

@@ -10,7 +10,10 @@ CREATE TABLE newsletter_subscribers (
     email              TEXT NOT NULL,
     email_key          TEXT NOT NULL UNIQUE,
     status             TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed', 'bouncing')),
+    -- The account whose email this is, set when its owner confirms a request made through
+    -- /me/newsletter (`pending_user_id`): an account's email is not verified at registration.
     user_id            BIGINT REFERENCES users (id) ON DELETE SET NULL,
+    pending_user_id    BIGINT REFERENCES users (id) ON DELETE SET NULL,
     confirm_token_hash TEXT UNIQUE,
     confirm_expires_at TIMESTAMP,
     confirm_sent_at    TIMESTAMP,
