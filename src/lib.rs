@@ -26,6 +26,8 @@ pub mod extract;
 pub mod mail;
 /// Markdown to sanitized HTML (pulldown-cmark + ammonia).
 pub mod markdown;
+/// Moderation: locks, pins, topic deletion, hidden comments, the audit log.
+pub mod moderation;
 /// The newsletter: double opt-in subscriptions, confirmation and unsubscription.
 pub mod newsletter;
 /// The OpenAPI document, generated from the handlers.

@@ -29,6 +29,7 @@ use crate::error::Problem;
         (name = "discussions", description = "The feed by last activity, topics and live updates"),
         (name = "comments", description = "Comment threads under every discussion, votes and reports"),
         (name = "newsletter", description = "The daily digest: double opt-in subscriptions"),
+        (name = "moderation", description = "Moderators' and admins' endpoints, and the audit log"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

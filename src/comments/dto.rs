@@ -78,6 +78,20 @@ impl CommentView {
     }
 }
 
+impl CommentView {
+    /// As moderators see it: a hidden comment's text too (a deleted one's stays null).
+    pub fn revealed(comment: Comment, author: Option<AuthorRow>) -> Self {
+        let hidden = CommentStatus::of(&comment.status) == CommentStatus::Hidden;
+        let (body, body_html) = (comment.body.clone(), comment.body_html.clone());
+        let mut view = CommentView::new(comment, author, Vec::new());
+        if hidden {
+            view.body = body;
+            view.body_html = body_html;
+        }
+        view
+    }
+}
+
 impl super::domain::Node for repo::CommentRow {
     fn id(&self) -> i64 {
         self.0.id

@@ -594,7 +594,7 @@ pub async fn show_comment(
 /// not see the discussion yet. The comment's row is locked. With `lock_discussion` (changes
 /// that move the discussion's counters), the discussion's row is locked first, keeping the
 /// one lock order (discussion, comment, account).
-fn comment_to_change(
+pub(crate) fn comment_to_change(
     conn: &mut DbConn,
     id: i64,
     user: &ActiveUser,

@@ -230,3 +230,18 @@ diesel::table! {
         enqueued -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Moderation and admin actions, append-only.
+    audit_log (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> BigInt,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(audit_log, users);

@@ -11,6 +11,7 @@ mod errors;
 mod helpers;
 mod jwt;
 mod mail;
+mod moderation;
 mod newsletter;
 mod operations;
 mod smtp;

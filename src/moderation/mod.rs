@@ -1,0 +1,22 @@
+//! Moderation and administration: locks, pins, topic deletion, hiding comments, and the
+//! append-only audit log. Roles are checked against the database (`ActiveUser`).
+//!
+//! Not built yet (issue 7): the report queue and its resolution, user search, bans and unbans,
+//! role changes; moderators do not see hidden comments' bodies in thread pages yet.
+
+pub mod handlers;
+pub mod repo;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    use handlers::*;
+    cfg.service(lock_discussion)
+        .service(unlock_discussion)
+        .service(pin_discussion)
+        .service(unpin_discussion)
+        .service(delete_topic)
+        .service(hide_comment)
+        .service(restore_comment)
+        .service(audit_log);
+}

@@ -1,0 +1,348 @@
+//! Moderation: who may do what, locks and pins in the feed, hidden comments, topic deletion,
+//! and the audit log holding every action.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, Tokens};
+
+struct Cast {
+    user: Tokens,
+    editor: Tokens,
+    moderator: Tokens,
+    admin: Tokens,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    Cast {
+        user: app.signed_up("reader").await,
+        editor: app.editor("editor").await,
+        moderator: app.with_role("mod", "moderator").await,
+        admin: app.with_role("chief", "admin").await,
+    }
+}
+
+#[actix_web::test]
+async fn every_moderation_route_is_for_moderators_and_admins() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let topic = app.topic(&cast.user.access, "Matrix").await;
+    let comment = app
+        .commented(&cast.user.access, topic, "a comment", None)
+        .await;
+    let routes: Vec<(&str, String)> = vec![
+        ("POST", format!("/api/v1/admin/discussions/{topic}/lock")),
+        ("POST", format!("/api/v1/admin/discussions/{topic}/unlock")),
+        ("POST", format!("/api/v1/admin/discussions/{topic}/pin")),
+        ("POST", format!("/api/v1/admin/discussions/{topic}/unpin")),
+        ("POST", format!("/api/v1/admin/comments/{comment}/hide")),
+        ("POST", format!("/api/v1/admin/comments/{comment}/restore")),
+        ("GET", "/api/v1/admin/audit-log".to_string()),
+    ];
+    for (method, path) in &routes {
+        app.send_json(method, path, None, None).await.problem(401);
+        for (who, token) in [("user", &cast.user), ("editor", &cast.editor)] {
+            let res = app.send_json(method, path, Some(&token.access), None).await;
+            assert_eq!(res.status, 403, "{who} {method} {path}: {}", res.text());
+        }
+        for (who, token) in [("moderator", &cast.moderator), ("admin", &cast.admin)] {
+            let res = app.send_json(method, path, Some(&token.access), None).await;
+            assert_eq!(res.status, 200, "{who} {method} {path}: {}", res.text());
+        }
+    }
+    // Deleting a topic: one each for the moderator and the admin.
+    for (who, token, expected) in [
+        ("anonymous", None, 401),
+        ("user", Some(&cast.user), 403),
+        ("editor", Some(&cast.editor), 403),
+        ("moderator", Some(&cast.moderator), 204),
+        ("admin", Some(&cast.admin), 204),
+    ] {
+        let doomed = app.topic(&cast.user.access, "Doomed").await;
+        let res = app
+            .send_json(
+                "DELETE",
+                &format!("/api/v1/admin/discussions/{doomed}"),
+                token.map(|t| t.access.as_str()),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, expected, "{who}: {}", res.text());
+    }
+    // A demoted moderator's token no longer works: roles are read from the database.
+    app.sql(&format!(
+        "UPDATE users SET role = 'user' WHERE id = {}",
+        cast.moderator.user_id
+    ));
+    app.send_json("POST", &routes[0].1, Some(&cast.moderator.access), None)
+        .await
+        .problem(403);
+}
+
+#[actix_web::test]
+async fn locks_and_pins_show_in_the_feed_and_act() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let first = app.topic(&cast.user.access, "First").await;
+    let second = app.topic(&cast.user.access, "Second").await;
+    let res = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/admin/discussions/{first}/pin"),
+            Some(&cast.moderator.access),
+            None,
+        )
+        .await;
+    assert_eq!(res.json()["pinned"], true);
+    let feed = app.feed("").await.json();
+    assert_eq!(feed["items"][0]["id"], first, "pinned first: {feed}");
+    assert_eq!(feed["items"][1]["id"], second);
+
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/discussions/{second}/lock"),
+        Some(&cast.moderator.access),
+        None,
+    )
+    .await;
+    let feed = app.feed("").await.json();
+    assert_eq!(feed["items"][1]["locked"], true, "{feed}");
+    let problem = app
+        .comment(&cast.user.access, second, "late", None)
+        .await
+        .problem(403);
+    assert!(problem["detail"].as_str().unwrap().contains("locked"));
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/discussions/{second}/unlock"),
+        Some(&cast.admin.access),
+        None,
+    )
+    .await;
+    app.commented(&cast.user.access, second, "open again", None)
+        .await;
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/discussions/{first}/unpin"),
+        Some(&cast.moderator.access),
+        None,
+    )
+    .await;
+    let feed = app.feed("").await.json();
+    assert_eq!(
+        feed["items"][0]["id"], second,
+        "unpinned, by activity: {feed}"
+    );
+    app.send_json(
+        "POST",
+        "/api/v1/admin/discussions/999999/lock",
+        Some(&cast.moderator.access),
+        None,
+    )
+    .await
+    .problem(404);
+}
+
+#[actix_web::test]
+async fn hidden_comments_keep_their_place_and_the_counters_follow() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let topic = app.topic(&cast.user.access, "Heated").await;
+    let rude = app
+        .commented(&cast.user.access, topic, "rude words", None)
+        .await;
+    let reply = app
+        .commented(&cast.editor.access, topic, "calm reply", Some(rude))
+        .await;
+
+    let res = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/admin/comments/{rude}/hide"),
+            Some(&cast.moderator.access),
+            Some(&json!({"reason": "insults"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let seen = res.json();
+    assert_eq!(seen["status"], "hidden");
+    assert_eq!(seen["body"], "rude words", "moderators see what they hid");
+
+    let page = app.comments(topic, "").await.json();
+    let hidden = &page["items"][0];
+    assert_eq!(hidden["status"], "hidden");
+    assert_eq!(hidden["body"], Value::Null);
+    assert_eq!(hidden["body_html"], Value::Null);
+    assert_eq!(hidden["children"][0]["id"], reply, "its replies stay");
+    let discussion = app
+        .get(&format!("/api/v1/discussions/{topic}"))
+        .await
+        .json();
+    assert_eq!(discussion["replies"], 1);
+    assert_eq!(app.profile("reader").await.json()["comments_count"], 0);
+    app.assert_counters_match_a_recount();
+
+    let res = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/admin/comments/{rude}/restore"),
+            Some(&cast.moderator.access),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let page = app.comments(topic, "").await.json();
+    assert_eq!(page["items"][0]["body"], "rude words");
+    let discussion = app
+        .get(&format!("/api/v1/discussions/{topic}"))
+        .await
+        .json();
+    assert_eq!(discussion["replies"], 2);
+    app.assert_counters_match_a_recount();
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/comments/{rude}/hide"),
+        Some(&cast.moderator.access),
+        Some(&json!({"reason": "x".repeat(1001)})),
+    )
+    .await
+    .problem(422);
+}
+
+#[actix_web::test]
+async fn topics_are_deleted_but_articles_discussions_go_with_their_articles() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let topic = app.topic(&cast.user.access, "Spam").await;
+    app.commented(&cast.user.access, topic, "more spam", None)
+        .await;
+    let res = app
+        .send_json(
+            "DELETE",
+            &format!("/api/v1/admin/discussions/{topic}"),
+            Some(&cast.moderator.access),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    app.get(&format!("/api/v1/discussions/{topic}"))
+        .await
+        .problem(404);
+    assert_eq!(app.profile("reader").await.json()["comments_count"], 0);
+    app.assert_counters_match_a_recount();
+
+    let article = app
+        .create_article(
+            &cast.editor.access,
+            &json!({"title": "Kept", "lead": "L.", "body": "B."}),
+        )
+        .await
+        .json();
+    app.send_json(
+        "DELETE",
+        &format!("/api/v1/admin/discussions/{}", article["discussion_id"]),
+        Some(&cast.moderator.access),
+        None,
+    )
+    .await
+    .problem(403);
+}
+
+#[actix_web::test]
+async fn the_audit_log_holds_every_action_newest_first() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let topic = app.topic(&cast.user.access, "Logged").await;
+    let comment = app.commented(&cast.user.access, topic, "c", None).await;
+    let act = |method: &'static str, path: String, token: String, body: Option<Value>| {
+        let app = &app;
+        async move {
+            let res = app
+                .send_json(method, &path, Some(&token), body.as_ref())
+                .await;
+            assert!(res.status < 300, "{path}: {}", res.text());
+        }
+    };
+    let m = cast.moderator.access.clone();
+    let a = cast.admin.access.clone();
+    act(
+        "POST",
+        format!("/api/v1/admin/discussions/{topic}/lock"),
+        m.clone(),
+        None,
+    )
+    .await;
+    act(
+        "POST",
+        format!("/api/v1/admin/discussions/{topic}/pin"),
+        a.clone(),
+        None,
+    )
+    .await;
+    act(
+        "POST",
+        format!("/api/v1/admin/comments/{comment}/hide"),
+        m.clone(),
+        Some(json!({"reason": "spam"})),
+    )
+    .await;
+    act(
+        "POST",
+        format!("/api/v1/admin/comments/{comment}/restore"),
+        m.clone(),
+        None,
+    )
+    .await;
+    act(
+        "DELETE",
+        format!("/api/v1/admin/discussions/{topic}"),
+        a.clone(),
+        None,
+    )
+    .await;
+
+    let log = app.get_as("/api/v1/admin/audit-log", &m).await.json();
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["delete", "restore", "hide", "pin", "lock"],
+        "{log}"
+    );
+    let hide = &log["items"][2];
+    assert_eq!(hide["target_type"], "comment");
+    assert_eq!(hide["target_id"], comment);
+    assert_eq!(hide["reason"], "spam");
+    assert_eq!(hide["actor_username"], "mod");
+    // Filters and pages.
+    let by_admin = app
+        .get_as(
+            &format!("/api/v1/admin/audit-log?actor_id={}", cast.admin.user_id),
+            &m,
+        )
+        .await
+        .json();
+    assert_eq!(by_admin["items"].as_array().unwrap().len(), 2);
+    let hides = app
+        .get_as("/api/v1/admin/audit-log?action=hide", &m)
+        .await
+        .json();
+    assert_eq!(hides["items"].as_array().unwrap().len(), 1);
+    let first = app
+        .get_as("/api/v1/admin/audit-log?limit=3", &m)
+        .await
+        .json();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get_as(
+            &format!("/api/v1/admin/audit-log?limit=3&cursor={cursor}"),
+            &m,
+        )
+        .await
+        .json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert_eq!(rest["next_cursor"], Value::Null);
+}
