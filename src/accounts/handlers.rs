@@ -446,8 +446,8 @@ pub async fn me(auth: AuthUser, db: web::Data<Db>) -> Result<web::Json<Me>, ApiE
 /// a reset or a reuse-revocation at once, as writes do).
 fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiError> {
     match repo::account_state(conn, auth.id, auth.session_id)? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::Unauthorized(
+        Some(state) if state.session_live => Ok(()),
+        _ => Err(ApiError::Unauthorized(
             "this session has ended; sign in again".into(),
         )),
     }

@@ -89,6 +89,8 @@ pub struct AccountState {
     pub role: String,
     pub banned: bool,
     pub banned_until: Option<NaiveDateTime>,
+    /// The token's session has not ended (logout, reset, ban, expiry).
+    pub session_live: bool,
 }
 
 impl AccountState {
@@ -101,27 +103,42 @@ impl AccountState {
     }
 }
 
-/// The account's role and ban, if the account exists and the session is live.
+/// The account's role, ban and session state, if the account and that session of it exist.
+/// (The session may have ended: a banned account must still hear that it is banned.)
 pub fn account_state(
     conn: &mut DbConn,
     user_id: i64,
     session_id: i64,
 ) -> Result<Option<AccountState>, crate::error::ApiError> {
     let now = crate::db::now();
-    let row: Option<(String, Option<NaiveDateTime>, Option<NaiveDateTime>)> = users::table
+    type Row = (
+        String,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+    );
+    let row: Option<Row> = users::table
         .inner_join(sessions::table)
         .filter(users::id.eq(user_id))
         .filter(sessions::id.eq(session_id))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .select((users::role, users::banned_at, users::banned_until))
+        .select((
+            users::role,
+            users::banned_at,
+            users::banned_until,
+            sessions::revoked_at,
+            sessions::expires_at,
+        ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(role, banned_at, banned_until)| AccountState {
-        role,
-        banned: is_banned(banned_at, banned_until, now),
-        banned_until,
-    }))
+    Ok(row.map(
+        |(role, banned_at, banned_until, revoked_at, expires_at)| AccountState {
+            role,
+            banned: is_banned(banned_at, banned_until, now),
+            banned_until,
+            session_live: revoked_at.is_none() && expires_at > now,
+        },
+    ))
 }
 
 pub fn update_display_name(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<User> {

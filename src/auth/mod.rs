@@ -152,10 +152,16 @@ impl ActiveUser {
                 "this session has ended; sign in again".into(),
             ));
         };
+        // The ban first: it ends the sessions too, and a banned account must hear why.
         if let Some(until) = state.banned_until_text() {
             return Err(ApiError::Forbidden(format!(
                 "this account is banned{until}"
             )));
+        }
+        if !state.session_live {
+            return Err(ApiError::Unauthorized(
+                "this session has ended; sign in again".into(),
+            ));
         }
         let role = Role::parse(&state.role)
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad role in database")))?;

@@ -1,11 +1,14 @@
 //! Moderation and administration: locks, pins, topic deletion, hiding comments, and the
 //! append-only audit log. Roles are checked against the database (`ActiveUser`).
 //!
-//! Not built yet (issue 7): the report queue and its resolution, user search, bans and unbans,
-//! role changes; moderators do not see hidden comments' bodies in thread pages yet.
+//! Accounts ([`users`]): search, bans (acting at once, ending by themselves), roles.
+//!
+//! Not built yet (issue 7): the report queue and its resolution; moderators do not see hidden
+//! comments' bodies in thread pages yet (they do in the hide/restore answers).
 
 pub mod handlers;
 pub mod repo;
+pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -18,5 +21,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_topic)
         .service(hide_comment)
         .service(restore_comment)
-        .service(audit_log);
+        .service(audit_log)
+        .service(users::search_users)
+        .service(users::ban_user)
+        .service(users::unban_user)
+        .service(users::set_role);
 }

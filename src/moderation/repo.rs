@@ -108,3 +108,111 @@ pub enum Flag {
     Locked,
     Pinned,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: String,
+    pub banned_at: Option<NaiveDateTime>,
+    pub banned_until: Option<NaiveDateTime>,
+    pub ban_reason: Option<String>,
+    pub comments_count: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// Accounts whose username or email contains `q` (any case), by id after `after`.
+pub fn search_users(
+    conn: &mut DbConn,
+    q: Option<&str>,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .select(UserRow::as_select())
+        .order(users::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(q) = q {
+        let escaped: String = q
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            users::username_key
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email_key.like(pattern).escape('\\')),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// The account, its row locked until the caller's transaction ends (PostgreSQL).
+pub fn lock_user(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
+    let query = users::table.find(id);
+    match conn {
+        DbConn::Pg(pg) => query
+            .select(UserRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConn::Sqlite(sqlite) => query.select(UserRow::as_select()).first(sqlite).optional(),
+    }
+}
+
+pub fn ban(
+    conn: &mut DbConn,
+    id: i64,
+    reason: &str,
+    until: Option<NaiveDateTime>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::banned_at.eq(Some(at)),
+            users::banned_until.eq(until),
+            users::ban_reason.eq(Some(reason)),
+        ))
+        .execute(conn)
+}
+
+pub fn unban(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::banned_at.eq(None::<NaiveDateTime>),
+            users::banned_until.eq(None::<NaiveDateTime>),
+            users::ban_reason.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+pub fn set_role(conn: &mut DbConn, id: i64, role: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::role.eq(role))
+        .execute(conn)
+}
+
+/// The admins, their rows locked (PostgreSQL), so that two demotions cannot both pass the
+/// "not the last admin" check.
+pub fn lock_admins(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
+    let query = users::table
+        .filter(users::role.eq("admin"))
+        .order(users::id)
+        .select(users::id);
+    match conn {
+        DbConn::Pg(pg) => query.for_update().load(pg),
+        DbConn::Sqlite(sqlite) => query.load(sqlite),
+    }
+}

@@ -346,3 +346,179 @@ async fn the_audit_log_holds_every_action_newest_first() {
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert_eq!(rest["next_cursor"], Value::Null);
 }
+
+#[actix_web::test]
+async fn user_administration_follows_the_roles() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let target = app.signed_up("target").await.user_id;
+    let ban = json!({"reason": "spam"});
+    let role = json!({"role": "editor"});
+    let routes: Vec<(&str, String, Option<Value>, [u16; 5])> = vec![
+        // anonymous, user, editor, moderator, admin
+        (
+            "GET",
+            "/api/v1/admin/users?q=read".into(),
+            None,
+            [401, 403, 403, 200, 200],
+        ),
+        (
+            "POST",
+            format!("/api/v1/admin/users/{target}/ban"),
+            Some(ban),
+            [401, 403, 403, 200, 200],
+        ),
+        (
+            "POST",
+            format!("/api/v1/admin/users/{target}/unban"),
+            None,
+            [401, 403, 403, 200, 200],
+        ),
+        (
+            "PUT",
+            format!("/api/v1/admin/users/{target}/role"),
+            Some(role),
+            [401, 403, 403, 403, 200],
+        ),
+    ];
+    for (method, path, body, expected) in &routes {
+        let tokens = [
+            None,
+            Some(&cast.user),
+            Some(&cast.editor),
+            Some(&cast.moderator),
+            Some(&cast.admin),
+        ];
+        for (token, status) in tokens.iter().zip(expected) {
+            let res = app
+                .send_json(
+                    method,
+                    path,
+                    token.map(|t| t.access.as_str()),
+                    body.as_ref(),
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                *status,
+                "{method} {path} as {:?}: {}",
+                token.map(|t| t.user_id),
+                res.text()
+            );
+        }
+    }
+    let found = app
+        .get_as(
+            "/api/v1/admin/users?q=READER@EXAMPLE",
+            &cast.moderator.access,
+        )
+        .await
+        .json();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["items"][0]["username"], "reader");
+    // Moderators may not act on moderators or admins; nobody on themselves.
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/users/{}/ban", cast.admin.user_id),
+        Some(&cast.moderator.access),
+        Some(&json!({"reason": "coup"})),
+    )
+    .await
+    .problem(403);
+    // The last admin cannot be demoted.
+    let problem = app
+        .send_json(
+            "PUT",
+            &format!("/api/v1/admin/users/{}/role", cast.admin.user_id),
+            Some(&cast.admin.access),
+            Some(&json!({"role": "user"})),
+        )
+        .await
+        .problem(409);
+    assert!(problem["detail"].as_str().unwrap().contains("last admin"));
+    app.send_json(
+        "PUT",
+        &format!("/api/v1/admin/users/{target}/role"),
+        Some(&cast.admin.access),
+        Some(&json!({"role": "king"})),
+    )
+    .await
+    .problem(422);
+}
+
+#[actix_web::test]
+async fn a_ban_acts_on_old_tokens_at_once_and_ends_by_itself() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let topic = app.topic(&cast.editor.access, "Ban").await;
+    let until = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let res = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/admin/users/{}/ban", cast.user.user_id),
+            Some(&cast.moderator.access),
+            Some(&json!({"reason": "flooding", "until": until})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["banned"], true);
+    // The token from before the ban: 403 at once, and its session is over.
+    let problem = app
+        .comment(&cast.user.access, topic, "still here?", None)
+        .await
+        .problem(403);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("banned"),
+        "{problem}"
+    );
+    app.refresh(&cast.user.refresh).await.problem(401);
+    app.login("reader", crate::helpers::PASSWORD)
+        .await
+        .problem(403);
+    // After `until`, the ban is over by itself.
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let again = Tokens::from(&app.login("reader", crate::helpers::PASSWORD).await);
+    app.commented(&again.access, topic, "back", None).await;
+    // A permanent ban, then an unban.
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/users/{}/ban", cast.user.user_id),
+        Some(&cast.moderator.access),
+        Some(&json!({"reason": "again"})),
+    )
+    .await;
+    app.comment(&again.access, topic, "no", None)
+        .await
+        .problem(403);
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/users/{}/unban", cast.user.user_id),
+        Some(&cast.moderator.access),
+        None,
+    )
+    .await;
+    let fresh = Tokens::from(&app.login("reader", crate::helpers::PASSWORD).await);
+    app.commented(&fresh.access, topic, "yes", None).await;
+    let log = app
+        .get_as(
+            "/api/v1/admin/audit-log?target_type=user",
+            &cast.moderator.access,
+        )
+        .await
+        .json();
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["unban", "ban", "ban"], "{log}");
+    app.send_json(
+        "POST",
+        &format!("/api/v1/admin/users/{}/ban", cast.user.user_id),
+        Some(&cast.moderator.access),
+        Some(&json!({"reason": "x", "until": "2001-01-01T00:00:00Z"})),
+    )
+    .await
+    .problem(422);
+}
