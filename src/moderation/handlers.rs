@@ -176,8 +176,64 @@ pub async fn delete_topic(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Hides (`visible` -> `hidden`) or restores (`hidden` -> `visible`) a comment, moving the
-/// counters, and records it.
+/// Hides (`visible` -> `hidden`) or restores (`hidden` -> `visible`) a comment in the caller's
+/// transaction, moving the counters, and records it. Returns the comment and the live event.
+pub(crate) fn change_visibility(
+    conn: &mut crate::db::DbConn,
+    user: &ActiveUser,
+    id: i64,
+    hide: bool,
+    reason: Option<&str>,
+) -> Result<(comments::CommentRow, Option<String>), ApiError> {
+    let (comment, _) = comment_to_change(conn, id, user, true)?;
+    if comment.status == DELETED {
+        return Err(ApiError::Forbidden("this comment is deleted".into()));
+    }
+    let (from, to, delta, action) = if hide {
+        (VISIBLE, HIDDEN, -1, "hide")
+    } else {
+        (HIDDEN, VISIBLE, 1, "restore")
+    };
+    let mut event = None;
+    if comment.status == from {
+        comments::set_status(conn, id, to, false)?;
+        let (_, moved) = crate::discussions::replies_moved(conn, comment.discussion_id, delta)?
+            .ok_or_else(no_discussion)?;
+        event = moved;
+        if let Some(author) = comment.author_id {
+            comments::count_author(conn, author, delta)?;
+        }
+    }
+    repo::record(conn, user.id, action, "comment", id, reason, now())?;
+    let row = comments::by_id(conn, id)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound("no such comment".into()))?;
+    Ok((row, event))
+}
+
+/// A moderator deletes a comment (its text is kept for the record), in the caller's
+/// transaction, moving the counters if it was visible. Returns the live event.
+pub(crate) fn delete_as_moderator(
+    conn: &mut crate::db::DbConn,
+    user: &ActiveUser,
+    id: i64,
+) -> Result<Option<String>, ApiError> {
+    let (comment, _) = comment_to_change(conn, id, user, true)?;
+    if comment.status == DELETED {
+        return Ok(None);
+    }
+    comments::set_status(conn, id, DELETED, false)?;
+    if comment.status != VISIBLE {
+        return Ok(None);
+    }
+    let (_, event) = crate::discussions::replies_moved(conn, comment.discussion_id, -1)?
+        .ok_or_else(no_discussion)?;
+    if let Some(author) = comment.author_id {
+        comments::count_author(conn, author, -1)?;
+    }
+    Ok(event)
+}
+
 async fn set_hidden(
     user: ActiveUser,
     db: &Db,
@@ -188,44 +244,11 @@ async fn set_hidden(
 ) -> Result<web::Json<CommentView>, ApiError> {
     user.require(Role::Moderator)?;
     let reason = reason_of(body)?;
-    let row = live
+    let (comment, author) = live
         .tx(db, move |conn| {
-            let (comment, _) = comment_to_change(conn, id, &user, true)?;
-            if comment.status == DELETED {
-                return Err(ApiError::Forbidden("this comment is deleted".into()));
-            }
-            let (from, to, delta, action) = if hide {
-                (VISIBLE, HIDDEN, -1, "hide")
-            } else {
-                (HIDDEN, VISIBLE, 1, "restore")
-            };
-            let mut event = None;
-            if comment.status == from {
-                comments::set_status(conn, id, to, false)?;
-                let (_, moved) =
-                    crate::discussions::replies_moved(conn, comment.discussion_id, delta)?
-                        .ok_or_else(no_discussion)?;
-                event = moved;
-                if let Some(author) = comment.author_id {
-                    comments::count_author(conn, author, delta)?;
-                }
-            }
-            repo::record(
-                conn,
-                user.id,
-                action,
-                "comment",
-                id,
-                reason.as_deref(),
-                now(),
-            )?;
-            let row = comments::by_id(conn, id)
-                .optional()?
-                .ok_or_else(|| ApiError::NotFound("no such comment".into()))?;
-            Ok((row, event))
+            change_visibility(conn, &user, id, hide, reason.as_deref())
         })
         .await?;
-    let (comment, author) = row;
     // Moderators see what they hid.
     Ok(web::Json(CommentView::revealed(comment, author)))
 }

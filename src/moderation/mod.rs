@@ -3,11 +3,15 @@
 //!
 //! Accounts ([`users`]): search, bans (acting at once, ending by themselves), roles.
 //!
-//! Not built yet (issue 7): the report queue and its resolution; moderators do not see hidden
-//! comments' bodies in thread pages yet (they do in the hide/restore answers).
+//! The report queue ([`reports`]): grouped by comment, oldest first; resolving closes every
+//! report of the comment.
+//!
+//! Not built yet: moderators do not see hidden comments' bodies in thread pages (they do in
+//! the queue and in the hide/restore answers).
 
 pub mod handlers;
 pub mod repo;
+pub mod reports;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -25,5 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(users::search_users)
         .service(users::ban_user)
         .service(users::unban_user)
-        .service(users::set_role);
+        .service(users::set_role)
+        .service(reports::report_queue)
+        .service(reports::resolve_report);
 }

@@ -216,3 +216,92 @@ pub fn lock_admins(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
         DbConn::Sqlite(sqlite) => query.load(sqlite),
     }
 }
+
+/// A comment in the report queue: `(comment_id, first reported, reports)`.
+pub type Reported = (i64, NaiveDateTime, i64);
+
+/// Reported comments with reports in `status`, oldest first report first, after `after`.
+pub fn reported(
+    conn: &mut DbConn,
+    status: &str,
+    after: Option<(NaiveDateTime, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<Reported>> {
+    use crate::db::schema::comment_reports as reports;
+    use diesel::dsl::{count_star, min};
+    let first = min(reports::created_at);
+    let mut query = reports::table
+        .filter(reports::status.eq(status.to_string()))
+        .group_by(reports::comment_id)
+        .select((reports::comment_id, first.assume_not_null(), count_star()))
+        .order((first, reports::comment_id))
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.having(
+            first
+                .gt(at)
+                .or(first.eq(at).and(reports::comment_id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// `(report id, comment id, reporter id, reporter username, reason, created_at)`.
+pub type ReportRow = (i64, i64, i64, String, String, NaiveDateTime);
+
+/// The reports in `status` of these comments, oldest first.
+pub fn reports_of(
+    conn: &mut DbConn,
+    status: &str,
+    comment_ids: &[i64],
+) -> QueryResult<Vec<ReportRow>> {
+    use crate::db::schema::comment_reports as reports;
+    reports::table
+        .inner_join(users::table.on(reports::reporter_id.eq(users::id)))
+        .filter(reports::status.eq(status.to_string()))
+        .filter(reports::comment_id.eq_any(comment_ids))
+        .order((reports::created_at, reports::id))
+        .select((
+            reports::id,
+            reports::comment_id,
+            reports::reporter_id,
+            users::username,
+            reports::reason,
+            reports::created_at,
+        ))
+        .load(conn)
+}
+
+/// The comment a report is about.
+pub fn report_comment(conn: &mut DbConn, report_id: i64) -> QueryResult<Option<i64>> {
+    use crate::db::schema::comment_reports as reports;
+    reports::table
+        .find(report_id)
+        .select(reports::comment_id)
+        .first(conn)
+        .optional()
+}
+
+/// Closes every open report of a comment with `resolution`. Returns how many.
+pub fn resolve_reports(
+    conn: &mut DbConn,
+    comment_id: i64,
+    moderator: i64,
+    resolution: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::comment_reports as reports;
+    diesel::update(
+        reports::table
+            .filter(reports::comment_id.eq(comment_id))
+            .filter(reports::status.eq("open")),
+    )
+    .set((
+        reports::status.eq("resolved"),
+        reports::resolved_at.eq(Some(at)),
+        reports::resolved_by.eq(Some(moderator)),
+        reports::resolution.eq(Some(resolution)),
+    ))
+    .execute(conn)
+}

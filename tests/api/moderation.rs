@@ -522,3 +522,115 @@ async fn a_ban_acts_on_old_tokens_at_once_and_ends_by_itself() {
     .await
     .problem(422);
 }
+
+#[actix_web::test]
+async fn the_report_queue_groups_by_comment_and_resolving_closes_them_all() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let other = app.signed_up("other").await;
+    let topic = app.topic(&cast.editor.access, "Queue").await;
+    let rude = app
+        .commented(&cast.editor.access, topic, "rude", None)
+        .await;
+    let spam = app
+        .commented(&cast.editor.access, topic, "spam", None)
+        .await;
+    let fine = app
+        .commented(&cast.editor.access, topic, "fine", None)
+        .await;
+    for (token, id, reason) in [
+        (&cast.user, rude, "insults"),
+        (&other, rude, "rude"),
+        (&cast.user, spam, "spam"),
+        (&other, fine, "I disagree"),
+    ] {
+        assert_eq!(app.report(&token.access, id, reason).await.status, 202);
+    }
+    let queue = app
+        .get_as("/api/v1/admin/reports", &cast.moderator.access)
+        .await;
+    assert_eq!(queue.status, 200, "{}", queue.text());
+    let queue = queue.json();
+    let ids: Vec<i64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["comment"]["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![rude, spam, fine], "oldest first: {queue}");
+    assert_eq!(queue["items"][0]["report_count"], 2);
+    assert_eq!(
+        queue["items"][0]["reports"][1]["reporter_username"],
+        "other"
+    );
+    assert_eq!(queue["items"][0]["discussion_title"], "Queue");
+    let page = app
+        .get_as("/api/v1/admin/reports?limit=2", &cast.moderator.access)
+        .await
+        .json();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get_as(
+            &format!("/api/v1/admin/reports?limit=2&cursor={cursor}"),
+            &cast.moderator.access,
+        )
+        .await
+        .json();
+    assert_eq!(rest["items"][0]["comment"]["id"], fine);
+
+    let resolve = |report: i64, action: &str| {
+        let body = json!({ "action": action });
+        let app = &app;
+        let token = cast.moderator.access.clone();
+        async move {
+            app.send_json(
+                "POST",
+                &format!("/api/v1/admin/reports/{report}/resolve"),
+                Some(&token),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let first_report = queue["items"][0]["reports"][0]["id"].as_i64().unwrap();
+    let res = resolve(first_report, "hide").await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        res.json()["reports_closed"],
+        2,
+        "both reports of the comment"
+    );
+    let spam_report = queue["items"][1]["reports"][0]["id"].as_i64().unwrap();
+    assert_eq!(resolve(spam_report, "delete").await.status, 200);
+    let fine_report = queue["items"][2]["reports"][0]["id"].as_i64().unwrap();
+    assert_eq!(resolve(fine_report, "dismiss").await.status, 200);
+    resolve(fine_report, "ban").await.problem(422);
+    resolve(999_999, "dismiss").await.problem(404);
+
+    let open = app
+        .get_as("/api/v1/admin/reports", &cast.moderator.access)
+        .await
+        .json();
+    assert_eq!(open["items"].as_array().unwrap().len(), 0, "{open}");
+    let resolved = app
+        .get_as(
+            "/api/v1/admin/reports?status=resolved",
+            &cast.moderator.access,
+        )
+        .await
+        .json();
+    assert_eq!(resolved["items"].as_array().unwrap().len(), 3);
+    let page = app.comments(topic, "").await.json();
+    let statuses: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["hidden", "deleted", "visible"]);
+    app.assert_counters_match_a_recount();
+    app.get_as("/api/v1/admin/reports", &cast.user.access)
+        .await
+        .problem(403);
+    app.get("/api/v1/admin/reports").await.problem(401);
+}

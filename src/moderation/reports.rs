@@ -1,0 +1,236 @@
+//! The report queue: readers' reports grouped by comment, oldest first; resolving one closes
+//! every open report of its comment, with `dismiss`, `hide` or `delete`.
+
+use std::collections::HashMap;
+
+use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
+use diesel::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::handlers::{change_visibility, delete_as_moderator};
+use super::repo;
+use crate::auth::{ActiveUser, Role};
+use crate::comments::dto::CommentView;
+use crate::comments::repo as comments;
+use crate::db::{Db, now};
+use crate::discussions::live::Live;
+use crate::discussions::repo as discussions;
+use crate::error::{ApiError, Problem};
+use crate::extract::Json;
+use crate::pagination;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueStatus {
+    #[default]
+    Open,
+    Resolved,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `open` (the default) or `resolved`.
+    #[param(inline)]
+    pub status: Option<QueueStatus>,
+    /// Comments per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One reader's report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportView {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub reporter_username: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A reported comment with every report of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportedComment {
+    /// The comment, with its text even when hidden (moderators see it).
+    pub comment: CommentView,
+    pub discussion_id: i64,
+    pub discussion_title: String,
+    pub report_count: i64,
+    pub first_reported_at: DateTime<Utc>,
+    pub reports: Vec<ReportView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportPage {
+    /// Oldest first report first.
+    pub items: Vec<ReportedComment>,
+    pub next_cursor: Option<String>,
+}
+
+/// The report queue: reported comments, oldest first, each with its reports.
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "A page of the queue", body = ReportPage),
+        (status = 400, description = "Bad status, cursor or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/admin/reports")]
+pub async fn report_queue(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    query: web::Query<ReportQuery>,
+) -> Result<web::Json<ReportPage>, ApiError> {
+    user.require(Role::Moderator)?;
+    let query = query.into_inner();
+    let status = match query.status.unwrap_or_default() {
+        QueueStatus::Open => "open",
+        QueueStatus::Resolved => "resolved",
+    };
+    let limit = pagination::limit(query.limit)?;
+    let after = match query.cursor.as_deref() {
+        Some(cursor) => {
+            let parts = pagination::decode(cursor, 2)?;
+            Some((pagination::time(&parts[0])?, pagination::number(&parts[1])?))
+        }
+        None => None,
+    };
+    let (mut queue, reports, rows) = db
+        .run(move |conn| {
+            let queue = repo::reported(conn, status, after, limit + 1)?;
+            let ids: Vec<i64> = queue.iter().map(|(id, _, _)| *id).collect();
+            let reports = repo::reports_of(conn, status, &ids)?;
+            let mut rows = HashMap::new();
+            for id in &ids {
+                if let Some((comment, author)) = comments::by_id(conn, *id).optional()? {
+                    let (discussion, _) = discussions::by_id(conn, comment.discussion_id)?;
+                    rows.insert(*id, (comment, author, discussion.title));
+                }
+            }
+            Ok((queue, reports, rows))
+        })
+        .await?;
+    let next_cursor = (queue.len() as i64 > limit).then(|| {
+        queue.truncate(limit as usize);
+        let (id, at, _) = queue.last().copied().unwrap_or((0, now(), 0));
+        pagination::encode(&[pagination::time_part(at), id.to_string()])
+    });
+    let mut rows = rows;
+    let items = queue
+        .into_iter()
+        .filter_map(|(id, first, count)| {
+            let (comment, author, title) = rows.remove(&id)?;
+            Some(ReportedComment {
+                discussion_id: comment.discussion_id,
+                discussion_title: title,
+                comment: CommentView::revealed(comment, author),
+                report_count: count,
+                first_reported_at: first.and_utc(),
+                reports: reports
+                    .iter()
+                    .filter(|r| r.1 == id)
+                    .map(|(rid, _, reporter, name, reason, at)| ReportView {
+                        id: *rid,
+                        reporter_id: *reporter,
+                        reporter_username: name.clone(),
+                        reason: reason.clone(),
+                        created_at: at.and_utc(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok(web::Json(ReportPage { items, next_cursor }))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolution {
+    /// Nothing wrong: the comment stays.
+    Dismiss,
+    Hide,
+    Delete,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    pub action: Resolution,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Resolved {
+    pub comment_id: i64,
+    /// `dismiss`, `hide` or `delete`.
+    pub resolution: &'static str,
+    /// The open reports of the comment this closed.
+    pub reports_closed: i64,
+}
+
+/// Resolves a report, and with it every open report of its comment.
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "A report of the comment")),
+    request_body = ResolveRequest,
+    responses(
+        (status = 200, description = "Resolved", body = Resolved),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an action", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/admin/reports/{id}/resolve")]
+pub async fn resolve_report(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    live: web::Data<Live>,
+    path: web::Path<i64>,
+    body: Json<ResolveRequest>,
+) -> Result<web::Json<Resolved>, ApiError> {
+    user.require(Role::Moderator)?;
+    let report_id = path.into_inner();
+    let action = body.into_inner().action;
+    let resolution = match action {
+        Resolution::Dismiss => "dismiss",
+        Resolution::Hide => "hide",
+        Resolution::Delete => "delete",
+    };
+    let resolved = live
+        .tx(&db, move |conn| {
+            let comment_id = repo::report_comment(conn, report_id)?
+                .ok_or_else(|| ApiError::NotFound("no such report".into()))?;
+            let event = match action {
+                Resolution::Dismiss => None,
+                Resolution::Hide => {
+                    change_visibility(conn, &user, comment_id, true, Some("reported"))?.1
+                }
+                Resolution::Delete => delete_as_moderator(conn, &user, comment_id)?,
+            };
+            let closed = repo::resolve_reports(conn, comment_id, user.id, resolution, now())?;
+            repo::record(
+                conn,
+                user.id,
+                "resolve",
+                "comment",
+                comment_id,
+                Some(resolution),
+                now(),
+            )?;
+            let resolved = Resolved {
+                comment_id,
+                resolution,
+                reports_closed: closed as i64,
+            };
+            Ok((resolved, event))
+        })
+        .await?;
+    Ok(web::Json(resolved))
+}
