@@ -130,10 +130,12 @@ fn path_of(id: i64) -> Result<String, ApiError> {
 }
 
 /// What one page may carry: `TRIBUNE_COMMENT_PAGE_MAX` comments, and `PAGE_TEXT_BYTES` of
-/// text, so that no request reads or sends an unbounded amount, whatever the threads hold.
+/// text, so that no request reads or sends an unbounded amount, whatever the threads hold;
+/// and whether it shows hidden comments' text (to moderators, checked in the database).
 #[derive(Debug, Clone, Copy)]
 struct Budget {
     comments: usize,
+    reveal_hidden: bool,
 }
 
 /// Bodies and their HTML on one page at most (a thread of maximal comments pages in parts).
@@ -206,7 +208,11 @@ fn page(
         rows.reverse();
     }
     let next = next.map(|root| PageKey { root, within: None });
-    Ok((domain::assemble(rows, &roots, view), next))
+    let reveal = budget.reveal_hidden;
+    Ok((
+        domain::assemble(rows, &roots, |row, kids| view(row, kids, reveal)),
+        next,
+    ))
 }
 
 /// A page of one thread too large for a page: its comments after path `after` (from the root
@@ -236,11 +242,36 @@ fn thread_part(
         (!later.is_empty()).then_some(PageKey { root, within: None })
     };
     let tops = domain::tops(&rows);
-    Ok((domain::assemble(rows, &tops, view), next))
+    let reveal = budget.reveal_hidden;
+    Ok((
+        domain::assemble(rows, &tops, |row, kids| view(row, kids, reveal)),
+        next,
+    ))
 }
 
-fn view((comment, author): CommentRow, children: Vec<CommentView>) -> CommentView {
-    CommentView::new(comment, author, children)
+fn view(
+    (comment, author): CommentRow,
+    children: Vec<CommentView>,
+    reveal_hidden: bool,
+) -> CommentView {
+    let mut view = if reveal_hidden {
+        CommentView::revealed(comment, author)
+    } else {
+        CommentView::new(comment, author, Vec::new())
+    };
+    view.children = children;
+    view
+}
+
+/// Whether the caller is a moderator now (the database says, not the token): moderators see
+/// what they hid.
+fn sees_hidden(conn: &mut DbConn, auth: Option<AuthUser>) -> bool {
+    match auth {
+        Some(auth) if auth.role.includes(Role::Moderator) => {
+            ActiveUser::check(conn, auth).is_ok_and(|user| user.role.includes(Role::Moderator))
+        }
+        _ => false,
+    }
 }
 
 async fn list(
@@ -259,12 +290,14 @@ async fn list(
         .transpose()?;
     let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
     let newest_first = sort == Sort::Newest;
-    let budget = Budget {
+    let mut budget = Budget {
         comments: settings.comment_page_max,
+        reveal_hidden: false,
     };
     let (items, next) = db
         .run(move |conn| {
             let id = thread.open(conn, editor)?;
+            budget.reveal_hidden = sees_hidden(conn, auth);
             if let Some(PageKey {
                 root,
                 within: Some(within),
@@ -560,10 +593,12 @@ pub async fn show_comment(
     let id = path.into_inner();
     let budget = Budget {
         comments: settings.comment_page_max,
+        reveal_hidden: false,
     };
     let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
     let comment = db
         .run(move |conn| {
+            let reveal = sees_hidden(conn, auth);
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
             Thread::Discussion(comment.discussion_id)
                 .open(conn, editor)
@@ -582,7 +617,7 @@ pub async fn show_comment(
                 limit,
             )?;
             rows.truncate(budget.fitting(&rows));
-            domain::assemble(rows, &[id], view)
+            domain::assemble(rows, &[id], |row, kids| view(row, kids, reveal))
                 .pop()
                 .ok_or_else(no_comment)
         })
@@ -713,7 +748,8 @@ pub async fn edit_comment(
             Ok(repo::by_id(conn, id)?)
         })
         .await?;
-    Ok(web::Json(view(row, Vec::new())))
+    let moderator = user.role.includes(Role::Moderator);
+    Ok(web::Json(view(row, Vec::new(), moderator)))
 }
 
 /// Deletes a comment: its author, or a moderator. It keeps its place in the tree (`status:

@@ -5,9 +5,7 @@
 //!
 //! The report queue ([`reports`]): grouped by comment, oldest first; resolving closes every
 //! report of the comment.
-//!
-//! Not built yet: moderators do not see hidden comments' bodies in thread pages (they do in
-//! the queue and in the hide/restore answers).
+//! Moderators (checked in the database) see hidden comments' text in thread pages too.
 
 pub mod handlers;
 pub mod repo;

@@ -167,6 +167,23 @@ async fn hidden_comments_keep_their_place_and_the_counters_follow() {
     assert_eq!(seen["status"], "hidden");
     assert_eq!(seen["body"], "rude words", "moderators see what they hid");
 
+    // Moderators see the text in the thread; readers (and a demoted token) do not.
+    let as_moderator = app
+        .get_as(
+            &format!("/api/v1/discussions/{topic}/comments"),
+            &cast.moderator.access,
+        )
+        .await
+        .json();
+    assert_eq!(as_moderator["items"][0]["body"], "rude words");
+    let as_reader = app
+        .get_as(
+            &format!("/api/v1/discussions/{topic}/comments"),
+            &cast.user.access,
+        )
+        .await
+        .json();
+    assert_eq!(as_reader["items"][0]["body"], Value::Null);
     let page = app.comments(topic, "").await.json();
     let hidden = &page["items"][0];
     assert_eq!(hidden["status"], "hidden");
