@@ -49,6 +49,40 @@ async fn every_moderation_route_is_for_moderators_and_admins() {
             assert_eq!(res.status, 200, "{who} {method} {path}: {}", res.text());
         }
     }
+    // The report queue and resolving a report.
+    let other = app.signed_up("other").await;
+    let reported = app.commented(&other.access, topic, "reported", None).await;
+    let receipt = app.report(&cast.user.access, reported, "spam").await.json();
+    let report = receipt["id"].as_i64().unwrap();
+    let dismiss = json!({"action": "dismiss"});
+    for (method, path, body) in [
+        ("GET", "/api/v1/admin/reports".to_string(), None),
+        (
+            "POST",
+            format!("/api/v1/admin/reports/{report}/resolve"),
+            Some(&dismiss),
+        ),
+        (
+            "GET",
+            "/api/v1/admin/newsletter/subscribers".to_string(),
+            None,
+        ),
+        ("GET", "/api/v1/admin/newsletter/digests".to_string(), None),
+    ] {
+        let admin_only = path.contains("newsletter");
+        for (token, expected) in [
+            (None, 401),
+            (Some(&cast.user), 403),
+            (Some(&cast.editor), 403),
+            (Some(&cast.moderator), if admin_only { 403 } else { 200 }),
+            (Some(&cast.admin), 200),
+        ] {
+            let res = app
+                .send_json(method, &path, token.map(|t| t.access.as_str()), body)
+                .await;
+            assert_eq!(res.status, expected, "{method} {path}: {}", res.text());
+        }
+    }
     // Deleting a topic: one each for the moderator and the admin.
     for (who, token, expected) in [
         ("anonymous", None, 401),
