@@ -266,12 +266,9 @@ fn view(
 /// Whether the caller is a moderator now (the database says, not the token): moderators see
 /// what they hid.
 fn sees_hidden(conn: &mut DbConn, auth: Option<AuthUser>) -> bool {
-    match auth {
-        Some(auth) if auth.role.includes(Role::Moderator) => {
-            ActiveUser::check(conn, auth).is_ok_and(|user| user.role.includes(Role::Moderator))
-        }
-        _ => false,
-    }
+    auth.is_some_and(|auth| {
+        ActiveUser::check(conn, auth).is_ok_and(|user| user.role.includes(Role::Moderator))
+    })
 }
 
 async fn list(
@@ -635,7 +632,8 @@ pub(crate) fn comment_to_change(
     user: &ActiveUser,
     lock_discussion: bool,
 ) -> Result<(Comment, discussions_repo::Discussion), ApiError> {
-    let editor = user.role.includes(Role::Editor);
+    // Editors and moderators see discussions before publication.
+    let editor = user.role.includes(Role::Editor) || user.role.includes(Role::Moderator);
     let discussion_id = if lock_discussion {
         repo::by_id(conn, id)
             .optional()?

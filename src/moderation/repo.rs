@@ -273,12 +273,12 @@ pub fn reports_of(
         .load(conn)
 }
 
-/// The comment a report is about.
-pub fn report_comment(conn: &mut DbConn, report_id: i64) -> QueryResult<Option<i64>> {
+/// The comment a report is about, and whether the report is still open.
+pub fn report_comment(conn: &mut DbConn, report_id: i64) -> QueryResult<Option<(i64, bool)>> {
     use crate::db::schema::comment_reports as reports;
     reports::table
         .find(report_id)
-        .select(reports::comment_id)
+        .select((reports::comment_id, reports::status.eq("open")))
         .first(conn)
         .optional()
 }

@@ -18,7 +18,6 @@ use crate::db::{Db, now};
 use crate::discussions::live::Live;
 use crate::discussions::repo as discussions;
 use crate::error::{ApiError, Problem};
-use crate::extract::Json;
 use crate::pagination;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
@@ -193,11 +192,12 @@ pub async fn resolve_report(
     db: web::Data<Db>,
     live: web::Data<Live>,
     path: web::Path<i64>,
-    body: Json<ResolveRequest>,
+    body: web::Bytes,
 ) -> Result<web::Json<Resolved>, ApiError> {
     user.require(Role::Moderator)?;
+    // The body is read after the role check: a plain user hears 403, whatever it sent.
+    let action = crate::extract::parse::<ResolveRequest>(&body)?.action;
     let report_id = path.into_inner();
-    let action = body.into_inner().action;
     let resolution = match action {
         Resolution::Dismiss => "dismiss",
         Resolution::Hide => "hide",
@@ -205,10 +205,20 @@ pub async fn resolve_report(
     };
     let resolved = live
         .tx(&db, move |conn| {
-            let comment_id = repo::report_comment(conn, report_id)?
+            let (comment_id, open) = repo::report_comment(conn, report_id)?
                 .ok_or_else(|| ApiError::NotFound("no such report".into()))?;
+            if !open {
+                return Err(ApiError::AlreadyDone(
+                    "this report is resolved already".into(),
+                ));
+            }
+            let deleted = comments::by_id(conn, comment_id)
+                .optional()?
+                .is_none_or(|(c, _)| c.status == comments::DELETED);
             let event = match action {
                 Resolution::Dismiss => None,
+                // A comment deleted meanwhile is handled already.
+                Resolution::Hide if deleted => None,
                 Resolution::Hide => {
                     change_visibility(conn, &user, comment_id, true, Some("reported"))?.1
                 }

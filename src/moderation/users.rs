@@ -11,7 +11,6 @@ use crate::accounts::repo as accounts;
 use crate::auth::{ActiveUser, Role};
 use crate::db::{Db, now, transaction};
 use crate::error::{ApiError, Problem};
-use crate::extract::Json;
 use crate::pagination;
 
 /// An account as moderators see it.
@@ -157,11 +156,12 @@ pub async fn ban_user(
     user: ActiveUser,
     db: web::Data<Db>,
     path: web::Path<i64>,
-    body: Json<BanRequest>,
+    body: web::Bytes,
 ) -> Result<web::Json<AdminUser>, ApiError> {
     user.require(Role::Moderator)?;
+    // The body is read after the role check: a plain user hears 403, whatever it sent.
+    let ban: BanRequest = crate::extract::parse(&body)?;
     let id = path.into_inner();
-    let ban = body.into_inner();
     let reason = ban.reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 1_000 {
         return Err(ApiError::invalid("reason", "must be 1 to 1000 characters"));
@@ -248,11 +248,11 @@ pub async fn set_role(
     user: ActiveUser,
     db: web::Data<Db>,
     path: web::Path<i64>,
-    body: Json<RoleRequest>,
+    body: web::Bytes,
 ) -> Result<web::Json<AdminUser>, ApiError> {
     user.require(Role::Admin)?;
+    let role = crate::extract::parse::<RoleRequest>(&body)?.role;
     let id = path.into_inner();
-    let role = body.into_inner().role;
     let row = db
         .tx(move |conn| {
             // The admins first (locked): two demotions at once cannot both pass the check.

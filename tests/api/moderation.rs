@@ -55,13 +55,38 @@ async fn every_moderation_route_is_for_moderators_and_admins() {
     let receipt = app.report(&cast.user.access, reported, "spam").await.json();
     let report = receipt["id"].as_i64().unwrap();
     let dismiss = json!({"action": "dismiss"});
+    // Resolving: refused to the others, then done by a moderator; the admin resolves another.
+    for (token, expected) in [
+        (None, 401),
+        (Some(&cast.user), 403),
+        (Some(&cast.editor), 403),
+        (Some(&cast.moderator), 200),
+    ] {
+        let res = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/admin/reports/{report}/resolve"),
+                token.map(|t| t.access.as_str()),
+                Some(&dismiss),
+            )
+            .await;
+        assert_eq!(res.status, expected, "resolve: {}", res.text());
+    }
+    let second = app
+        .commented(&other.access, topic, "reported too", None)
+        .await;
+    let receipt = app.report(&cast.user.access, second, "spam").await.json();
+    let res = app
+        .send_json(
+            "POST",
+            &format!("/api/v1/admin/reports/{}/resolve", receipt["id"]),
+            Some(&cast.admin.access),
+            Some(&dismiss),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
     for (method, path, body) in [
         ("GET", "/api/v1/admin/reports".to_string(), None),
-        (
-            "POST",
-            format!("/api/v1/admin/reports/{report}/resolve"),
-            Some(&dismiss),
-        ),
         (
             "GET",
             "/api/v1/admin/newsletter/subscribers".to_string(),
@@ -458,6 +483,23 @@ async fn user_administration_follows_the_roles() {
             );
         }
     }
+    // A plain user hears 403 whatever body it sends.
+    for path in [
+        format!("/api/v1/admin/users/{target}/ban"),
+        "/api/v1/admin/reports/1/resolve".to_string(),
+    ] {
+        app.send_json("POST", &path, Some(&cast.user.access), Some(&json!({})))
+            .await
+            .problem(403);
+    }
+    app.send_json(
+        "PUT",
+        &format!("/api/v1/admin/users/{target}/role"),
+        Some(&cast.moderator.access),
+        Some(&json!({"role": 7})),
+    )
+    .await
+    .problem(403);
     let found = app
         .get_as(
             "/api/v1/admin/users?q=READER@EXAMPLE",
@@ -656,6 +698,7 @@ async fn the_report_queue_groups_by_comment_and_resolving_closes_them_all() {
     let fine_report = queue["items"][2]["reports"][0]["id"].as_i64().unwrap();
     assert_eq!(resolve(fine_report, "dismiss").await.status, 200);
     resolve(fine_report, "ban").await.problem(422);
+    resolve(fine_report, "dismiss").await.problem(409);
     resolve(999_999, "dismiss").await.problem(404);
 
     let open = app
