@@ -65,6 +65,23 @@ pub fn time(part: &str) -> Result<NaiveDateTime, ApiError> {
         .ok_or_else(bad_cursor)
 }
 
+/// A cursor of one id (`?cursor=` of lists ordered by id), or none.
+pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|c| decode(c, 1).and_then(|p| number(&p[0])))
+        .transpose()
+}
+
+/// Ends a page read with `limit + 1` rows: keeps `limit` and, when there were more, returns the
+/// cursor of the last one kept, made by `key`.
+pub fn cut<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> Vec<String>) -> Option<String> {
+    if rows.len() as i64 <= limit {
+        return None;
+    }
+    rows.truncate(limit as usize);
+    rows.last().map(|last| encode(&key(last)))
+}
+
 /// A weak `ETag` for a body.
 pub fn etag_of(body: &[u8]) -> String {
     use sha2::Digest;

@@ -360,11 +360,7 @@ pub async fn audit_log(
     user.require(Role::Moderator)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode(c, 1).and_then(|p| pagination::number(&p[0])))
-        .transpose()?;
+    let before = pagination::id_cursor(query.cursor.as_deref())?;
     let filter = repo::Filter {
         actor_id: query.actor_id,
         action: query.action,
@@ -374,10 +370,7 @@ pub async fn audit_log(
     let mut rows = db
         .run(move |conn| Ok(repo::entries(conn, &filter, before, limit + 1)?))
         .await?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        pagination::encode(&[rows.last().map_or(0, |r| r.id).to_string()])
-    });
+    let next_cursor = pagination::cut(&mut rows, limit, |r| vec![r.id.to_string()]);
     let items = rows
         .into_iter()
         .map(|r| AuditEntry {

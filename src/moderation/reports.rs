@@ -116,10 +116,8 @@ pub async fn report_queue(
             Ok((queue, reports, rows))
         })
         .await?;
-    let next_cursor = (queue.len() as i64 > limit).then(|| {
-        queue.truncate(limit as usize);
-        let (id, at, _) = queue.last().copied().unwrap_or((0, now(), 0));
-        pagination::encode(&[pagination::time_part(at), id.to_string()])
+    let next_cursor = pagination::cut(&mut queue, limit, |(id, at, _)| {
+        vec![pagination::time_part(*at), id.to_string()]
     });
     let mut rows = rows;
     let items = queue

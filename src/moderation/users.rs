@@ -87,11 +87,7 @@ pub async fn search_users(
     user.require(Role::Moderator)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode(c, 1).and_then(|p| pagination::number(&p[0])))
-        .transpose()?;
+    let after = pagination::id_cursor(query.cursor.as_deref())?;
     let q = query
         .q
         .map(|q| q.trim().to_string())
@@ -99,10 +95,7 @@ pub async fn search_users(
     let mut rows = db
         .run(move |conn| Ok(repo::search_users(conn, q.as_deref(), after, limit + 1)?))
         .await?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        pagination::encode(&[rows.last().map_or(0, |r| r.id).to_string()])
-    });
+    let next_cursor = pagination::cut(&mut rows, limit, |r| vec![r.id.to_string()]);
     Ok(web::Json(AdminUserPage {
         items: rows.into_iter().map(AdminUser::from).collect(),
         next_cursor,

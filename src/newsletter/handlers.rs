@@ -427,19 +427,12 @@ pub async fn admin_subscribers(
     user.require(crate::auth::Role::Admin)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode(c, 1).and_then(|p| pagination::number(&p[0])))
-        .transpose()?;
+    let after = pagination::id_cursor(query.cursor.as_deref())?;
     let status = query.status.map(|s| s.as_str());
     let mut rows = db
         .run(move |conn| Ok(repo::list(conn, status, after, limit + 1)?))
         .await?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        pagination::encode(&[rows.last().map_or(0, |r| r.id).to_string()])
-    });
+    let next_cursor = pagination::cut(&mut rows, limit, |r| vec![r.id.to_string()]);
     let items = rows
         .into_iter()
         .map(|r| SubscriberView {
@@ -492,10 +485,7 @@ pub async fn admin_digests(
             Ok((days, counts))
         })
         .await?;
-    let next_cursor = (days.len() as i64 > limit).then(|| {
-        days.truncate(limit as usize);
-        pagination::encode(&[days.last().map_or(String::new(), |d| d.day.clone())])
-    });
+    let next_cursor = pagination::cut(&mut days, limit, |d| vec![d.day.clone()]);
     let items = days
         .into_iter()
         .zip(counts)
