@@ -45,7 +45,14 @@ pub enum Command {
         /// Confirmed newsletter subscribers (for the digest benchmark).
         #[arg(long, default_value_t = 0)]
         subscribers: u64,
+        /// Seed even a database that has accounts of its own. Every seeded account has the
+        /// same published password: never on a site people use.
+        #[arg(long)]
+        force: bool,
     },
+    /// Remove what is past its retention now: ended sessions, used and expired tokens, old
+    /// sent mail, spent rate counters (`serve` does it every hour).
+    Purge,
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -123,7 +130,18 @@ pub fn main() -> ExitCode {
             discussions,
             comments,
             subscribers,
-        } => seed(settings, users, discussions, comments, subscribers),
+            force,
+        } => seed(
+            settings,
+            SeedRun {
+                users,
+                discussions,
+                comments,
+                subscribers,
+                force,
+            },
+        ),
+        Command::Purge => purge(settings),
         Command::Newsletter {
             command: NewsletterCommand::SendDigest { date, enqueue_only },
         } => send_digest(settings, date, enqueue_only),
@@ -143,6 +161,29 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn purge(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let db = actix_web::rt::task::spawn_blocking({
+            let settings = settings.clone();
+            move || Db::connect_and_migrate(&settings.database, 1, settings.db_timeout)
+        })
+        .await??;
+        let purged = db
+            .run(move |conn| crate::retention::purge(conn, &settings))
+            .await
+            .map_err(explain)?;
+        println!(
+            "purged {} sessions, {} tokens, {} mails, {} confirmations, {} rate counters",
+            purged.sessions,
+            purged.tokens,
+            purged.mails,
+            purged.confirmations,
+            purged.rate_counters
+        );
         Ok(())
     })
 }
@@ -250,26 +291,36 @@ fn send_digest(
     })
 }
 
-fn seed(
-    settings: Settings,
+/// What `tribune seed` was asked for.
+struct SeedRun {
     users: u32,
     discussions: u32,
     comments: u64,
     subscribers: u64,
-) -> anyhow::Result<()> {
+    force: bool,
+}
+
+fn seed(settings: Settings, run: SeedRun) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let db = actix_web::rt::task::spawn_blocking(move || {
             Db::connect_and_migrate(&settings.database, 2, settings.db_timeout)
         })
         .await??;
+        let own = crate::seed::own_accounts(&db).await.map_err(explain)?;
+        if own > 0 && !run.force {
+            anyhow::bail!(
+                "this database has {own} accounts of its own; seeded accounts all share one \
+                 published password, so seed only a demo or benchmark database (or pass --force)"
+            );
+        }
         let started = std::time::Instant::now();
         let seeded = crate::seed::seed(
             &db,
             &Hasher::new(1),
-            users,
-            discussions,
-            comments,
-            subscribers,
+            run.users,
+            run.discussions,
+            run.comments,
+            run.subscribers,
         )
         .await
         .map_err(explain)?;

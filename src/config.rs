@@ -204,6 +204,26 @@ pub struct Settings {
     pub comment_page_max: usize,
     /// `TRIBUNE_FEED_CACHE_MS`: how long a feed page may be served from memory (0: never).
     pub feed_cache: Duration,
+    /// `TRIBUNE_LOGIN_FAILURE_RATE`: failed logins per minute from one client address.
+    pub login_failures_per_minute: u32,
+    /// `TRIBUNE_TOPIC_RATE`: topics an account may start or edit per hour.
+    pub topic_rate_per_hour: u32,
+    /// `TRIBUNE_VOTE_RATE`: votes an account may cast per minute.
+    pub vote_rate_per_minute: u32,
+    /// `TRIBUNE_REPORT_RATE`: reports an account may file per minute.
+    pub report_rate_per_minute: u32,
+    /// `TRIBUNE_MAILS_PER_ADDRESS_PER_DAY`: reset or confirmation mails one address may get a day.
+    pub mails_per_address_per_day: u32,
+    /// `TRIBUNE_STREAMS_PER_CLIENT`: live streams one client address may hold open (per process).
+    pub streams_per_client: u32,
+    /// `TRIBUNE_STREAMS_MAX`: live streams one process holds open at most.
+    pub streams_max: u32,
+    /// `TRIBUNE_STREAM_LIFETIME_SECONDS`: a live stream ends after this (clients reconnect).
+    pub stream_lifetime: Duration,
+    /// `TRIBUNE_SESSION_RETENTION_DAYS`: how long ended sessions and used tokens are kept.
+    pub session_retention_days: u32,
+    /// `TRIBUNE_MAIL_RETENTION_DAYS`: how long sent and failed mail stays in the outbox.
+    pub mail_retention_days: u32,
 }
 
 /// A setting that could not be used; names the variable.
@@ -291,6 +311,16 @@ const KEYS: &[&str] = &[
     "TRIBUNE_WRITE_RATE",
     "TRIBUNE_DIGEST_CHECK_MS",
     "TRIBUNE_FEED_CACHE_MS",
+    "TRIBUNE_LOGIN_FAILURE_RATE",
+    "TRIBUNE_TOPIC_RATE",
+    "TRIBUNE_VOTE_RATE",
+    "TRIBUNE_REPORT_RATE",
+    "TRIBUNE_MAILS_PER_ADDRESS_PER_DAY",
+    "TRIBUNE_STREAMS_PER_CLIENT",
+    "TRIBUNE_STREAMS_MAX",
+    "TRIBUNE_STREAM_LIFETIME_SECONDS",
+    "TRIBUNE_SESSION_RETENTION_DAYS",
+    "TRIBUNE_MAIL_RETENTION_DAYS",
 ];
 
 fn is_known_key(key: &str) -> bool {
@@ -573,7 +603,7 @@ impl Settings {
         let login_failures_per_hour = number(
             source,
             "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
-            100u32,
+            20u32,
             |n| (1..=1_000_000).contains(n),
             "a number of failed logins per hour, 1 or more",
         )?;
@@ -620,7 +650,48 @@ impl Settings {
             "a number of milliseconds from 0 to 60000",
         )?);
 
+        let per = |var: &str, default: u32, what: &str| {
+            number(
+                source,
+                var,
+                default,
+                |n| (1..=1_000_000).contains(n),
+                &format!("a number of {what}, 1 or more"),
+            )
+        };
+        let login_failures_per_minute =
+            per("TRIBUNE_LOGIN_FAILURE_RATE", 10, "failed logins per minute")?;
+        let topic_rate_per_hour = per("TRIBUNE_TOPIC_RATE", 20, "topics per hour")?;
+        let vote_rate_per_minute = per("TRIBUNE_VOTE_RATE", 60, "votes per minute")?;
+        let report_rate_per_minute = per("TRIBUNE_REPORT_RATE", 10, "reports per minute")?;
+        let mails_per_address_per_day = per(
+            "TRIBUNE_MAILS_PER_ADDRESS_PER_DAY",
+            5,
+            "mails per address per day",
+        )?;
+        let streams_per_client = per("TRIBUNE_STREAMS_PER_CLIENT", 4, "streams per client")?;
+        let streams_max = per("TRIBUNE_STREAMS_MAX", 512, "streams")?;
+        let stream_lifetime = Duration::from_secs(number(
+            source,
+            "TRIBUNE_STREAM_LIFETIME_SECONDS",
+            3600u64,
+            |s| (1..=86_400).contains(s),
+            "a number of seconds from 1 to 86400",
+        )?);
+        let session_retention_days = per("TRIBUNE_SESSION_RETENTION_DAYS", 30, "days")?;
+        let mail_retention_days = per("TRIBUNE_MAIL_RETENTION_DAYS", 30, "days")?;
+
         Ok(Settings {
+            login_failures_per_minute,
+            topic_rate_per_hour,
+            vote_rate_per_minute,
+            report_rate_per_minute,
+            mails_per_address_per_day,
+            streams_per_client,
+            streams_max,
+            stream_lifetime,
+            session_retention_days,
+            mail_retention_days,
             database,
             listen,
             jwt_secret,
@@ -704,6 +775,9 @@ mod tests {
             ("TRIBUNE_JWT_ALG", "none"),
             ("TRIBUNE_AUTH_RATE", "0"),
             ("TRIBUNE_LOGIN_FAILURES_PER_HOUR", "-1"),
+            ("TRIBUNE_LOGIN_FAILURE_RATE", "0"),
+            ("TRIBUNE_STREAMS_PER_CLIENT", "none"),
+            ("TRIBUNE_STREAM_LIFETIME_SECONDS", "0"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -226,8 +226,11 @@ impl From<diesel::result::Error> for ApiError {
             {
                 ApiError::BadRequest("text may not contain NUL characters".into())
             }
+            // The DTOs check ranges and name the field; this is the net under them. The
+            // database's own words never reach a client (they name tables and types).
             Error::DatabaseError(_, ref info) if info.message().contains("out of range") => {
-                ApiError::BadRequest(format!("a value is out of range: {}", info.message()))
+                tracing::warn!(error = %info.message(), "a value out of range reached the database");
+                ApiError::BadRequest("a value is out of range".into())
             }
             other => ApiError::Internal(other.into()),
         }
@@ -244,7 +247,9 @@ fn conflicting_field(constraint: Option<&str>, message: &str) -> String {
             let first = columns.split(',').next().unwrap_or(columns).trim();
             first.rsplit('.').next().unwrap_or(first)
         }
-        // PostgreSQL: `<table>_<column>_key`; the table names here have no underscore.
+        // PostgreSQL: `<table>_<column>_key`. Only `users` has unique columns a client can
+        // collide with, and its name has no underscore (`newsletter_subscribers` and
+        // `comment_reports` do: their conflicts are answered before the database is asked).
         None => match constraint {
             Some(name) => name.split_once('_').map_or(name, |(_, rest)| rest),
             None => return "value".to_string(),

@@ -36,8 +36,10 @@ pub mod openapi;
 pub mod ops;
 /// `?limit=`, opaque keyset cursors, and ETags for lists.
 pub mod pagination;
-/// The client's address (through trusted proxies) and per-address rate limits.
+/// The client's address (through trusted proxies) and every rate limit, counted in the database.
 pub mod ratelimit;
+/// What is kept for how long: the hourly purge of `serve` and `tribune purge`.
+pub mod retention;
 /// `tribune seed`: generated demo and benchmark data, inserted in bulk.
 pub mod seed;
 /// `Application::build`: the bound server and its background work; used by the tests too.

@@ -2,18 +2,23 @@
 //!
 //! pulldown-cmark renders CommonMark (tables and strikethrough too); ammonia then keeps only
 //! safe tags and attributes: no scripts, styles or event handlers, only `http`, `https` and
-//! `mailto` links, and every link gets `rel="nofollow ugc noopener"`.
+//! `mailto` links, and every link gets `rel="nofollow ugc noopener noreferrer"`.
+//!
+//! No images: a remote image is a tracking pixel that tells its owner the address of every
+//! reader and moderator who opens the thread. A Markdown image becomes a plain link to it (its
+//! alt text as the link's text), and raw `<img>` tags are removed.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .link_rel(Some("nofollow ugc noopener"));
+        .rm_tags(["img"])
+        .link_rel(Some("nofollow ugc noopener noreferrer"));
     builder
 });
 
@@ -21,7 +26,22 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 pub fn to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }),
+        Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
+        other => other,
+    });
+    html::push_html(&mut raw, events);
     SANITIZER.clean(&raw).to_string()
 }
 
@@ -65,6 +85,25 @@ mod tests {
     #[test]
     fn links_get_rel() {
         let html = to_html("[site](https://example.com)");
-        assert!(html.contains(r#"rel="nofollow ugc noopener""#), "{html}");
+        assert!(
+            html.contains(r#"rel="nofollow ugc noopener noreferrer""#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn images_become_links() {
+        let html = to_html("![a pixel](https://tracker.example/p.png)");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains(r#"<a href="https://tracker.example/p.png""#),
+            "{html}"
+        );
+        assert!(html.contains(">a pixel</a>"), "{html}");
+        let html = to_html(r#"<img src="https://tracker.example/p.png"> text"#);
+        assert!(
+            !html.contains("<img") && !html.contains("tracker"),
+            "{html}"
+        );
     }
 }

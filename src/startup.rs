@@ -22,7 +22,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::{DatabaseTarget, Secret, Settings};
 use crate::db::{Db, repo};
 use crate::discussions::feed_cache::FeedCache;
-use crate::discussions::live::Live;
+use crate::discussions::live::{Live, StreamSlots};
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, problem_json_for_all_errors};
 use crate::extract::BodyLimit;
@@ -125,7 +125,11 @@ impl Application {
                 settings.mail_rate,
                 shutdown_rx.clone(),
             )),
-            actix_web::rt::spawn(prune_rate_limits(rate_limits.clone(), shutdown_rx.clone())),
+            actix_web::rt::spawn(crate::retention::run(
+                db.clone(),
+                settings.clone(),
+                shutdown_rx.clone(),
+            )),
         ];
         workers.push(actix_web::rt::spawn(
             crate::newsletter::digest::run_scheduler(
@@ -147,6 +151,12 @@ impl Application {
         let spec = web::Data::new(SpecYaml(api.to_yaml()?));
         let known_routes = web::Data::new(KnownRoutes::from_document(&api));
         let metrics = web::Data::new(Metrics::new(settings.db_pool_size));
+        let stream_slots = web::Data::new(StreamSlots::new(
+            settings.streams_per_client,
+            settings.streams_max,
+            settings.stream_lifetime,
+            metrics.live_streams(),
+        ));
         let db_data = web::Data::new(db.clone());
         let settings_data = web::Data::new(settings.clone());
         let body_limit = settings.body_limit;
@@ -170,6 +180,7 @@ impl Application {
                 .app_data(outbox.clone())
                 .app_data(settings_data.clone())
                 .app_data(live.clone())
+                .app_data(stream_slots.clone())
                 .app_data(feed_cache.clone())
                 .app_data(views.clone())
                 .app_data(BodyLimit(body_limit))
@@ -274,16 +285,6 @@ impl StopSignals {
         tokio::select! {
             _ = self.terminate.recv() => {}
             _ = self.interrupt.recv() => {}
-        }
-    }
-}
-
-/// Every minute, forgets addresses the rate limiter has not seen lately.
-async fn prune_rate_limits(limits: web::Data<RateLimits>, mut shutdown: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(60)) => limits.prune(),
-            _ = shutdown.changed() => break,
         }
     }
 }

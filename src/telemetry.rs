@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
@@ -82,6 +83,7 @@ pub struct Metrics {
     latency: Family<RequestLabels, Histogram>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    live_streams: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -125,7 +127,14 @@ impl Metrics {
             "Largest size of this process's database pool",
             pool_max_gauge.clone(),
         );
+        let live_streams: Gauge = Gauge::default();
+        registry.register(
+            "live_streams",
+            "Live event streams this process holds open",
+            live_streams.clone(),
+        );
         Metrics {
+            live_streams,
             registry,
             requests,
             latency,
@@ -134,7 +143,7 @@ impl Metrics {
         }
     }
 
-    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn record(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
         let labels = RequestLabels {
             method: method.to_string(),
             route: route.to_string(),
@@ -142,6 +151,11 @@ impl Metrics {
         };
         self.requests.get_or_create(&labels).inc();
         self.latency.get_or_create(&labels).observe(seconds);
+    }
+
+    /// The gauge of open live streams, for whoever opens and closes them.
+    pub fn live_streams(&self) -> Gauge {
+        self.live_streams.clone()
     }
 
     /// The OpenMetrics text of every metric, the pool state read now.
@@ -157,6 +171,18 @@ impl Metrics {
     }
 }
 
+/// The method as a metric label: one of the standard methods, or `OTHER`. Anyone can send any
+/// method name; a label per name would grow the metrics without bound.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("OTHER")
+}
+
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Middleware: records metrics, logs the outcome, and sets the per-response headers that
@@ -168,7 +194,7 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
 
@@ -181,7 +207,7 @@ pub async fn observe(
             let status = err.as_response_error().status_code().as_u16();
             let elapsed = started.elapsed();
             if let Some(metrics) = metrics {
-                metrics.record(&method, "<unmatched>", status, elapsed.as_secs_f64());
+                metrics.record(method, "<unmatched>", status, elapsed.as_secs_f64());
             }
             tracing::warn!(status, error = %err, "request failed");
             return Err(err);
@@ -195,7 +221,7 @@ pub async fn observe(
         .unwrap_or_else(|| "<unmatched>".to_string());
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.record(&method, &route, status, elapsed.as_secs_f64());
+        metrics.record(method, &route, status, elapsed.as_secs_f64());
     }
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     if status >= 500 {

@@ -11,3 +11,32 @@ pub fn required_text(text: &str, max: usize) -> Result<(), ValidationError> {
     }
     Ok(())
 }
+
+/// Years both backends store (PostgreSQL's `timestamp` ends at 294276, and begins in 4713 BC;
+/// what is outside this is a typing error, not a date a news site means).
+pub const STORABLE_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// An instant both backends can store.
+pub fn storable_time(at: &chrono::DateTime<chrono::Utc>) -> Result<(), ValidationError> {
+    use chrono::Datelike;
+    if STORABLE_YEARS.contains(&at.year()) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("range")
+            .with_message("must be a date between the years 1 and 9999".into()))
+    }
+}
+
+/// [`storable_time`] for a field checked by hand: a `422` naming it.
+pub fn check_time(
+    field: &str,
+    at: Option<&chrono::DateTime<chrono::Utc>>,
+) -> Result<(), crate::error::ApiError> {
+    match at.map(storable_time) {
+        Some(Err(e)) => Err(crate::error::ApiError::invalid(
+            field,
+            e.message.unwrap_or_default().to_string(),
+        )),
+        _ => Ok(()),
+    }
+}

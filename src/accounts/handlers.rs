@@ -15,12 +15,13 @@ use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
-use crate::mail::Outbox;
 use crate::mail::repo::{NewMail, enqueue};
-use crate::ratelimit::{ClientIp, RateLimits};
+use crate::mail::{MailPace, Outbox, SECRET};
+use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 const RESET_TTL: Duration = Duration::hours(1);
-/// At most one reset mail per account in this time, however many requests come.
+/// Reset mails to one address: a minute after the first, then twice as long after each one,
+/// however many requests come (see [`MailPace`]).
 const RESET_MAIL_INTERVAL: Duration = Duration::minutes(1);
 /// Answers that carry tokens must not be kept by any cache.
 const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
@@ -136,7 +137,7 @@ pub async fn register(
     keys: web::Data<TokenKeys>,
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let account = NewAccount {
         request: body.into_inner(),
         role: Role::User,
@@ -171,51 +172,48 @@ pub async fn login(
     keys: web::Data<TokenKeys>,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     body.validate()?;
     let login_key = key(&body.login);
-    let user = db
-        .run(move |conn| {
-            Ok(if login_key.contains('@') {
+    let address = client.key();
+    let counting = limits.clone();
+    // Every attempt counts as a failure before the password is checked (so parallel guesses
+    // cannot slip past a limit together); a right password takes its hits back. An unknown
+    // login is counted under a digest of what was typed, so that known and unknown names
+    // throttle alike: same statuses, same bodies, same work.
+    let (user, tickets) = db
+        .tx(move |conn| {
+            let user = if login_key.contains('@') {
                 repo::user_by_email_key(conn, &login_key)?
             } else {
                 repo::user_by_username_key(conn, &login_key)?
-            })
+            };
+            let account = match &user {
+                Some(user) => format!("user-{}", user.id),
+                None => format!("login-{}", &token_hash(&login_key)[..16]),
+            };
+            let mut tickets = Vec::new();
+            tickets.extend(counting.hit(conn, Limit::LoginFailures, &address)?);
+            tickets.extend(counting.hit(
+                conn,
+                Limit::AccountLoginFailures,
+                &format!("{account}@{address}"),
+            )?);
+            Ok((user, tickets))
         })
         .await?;
-    let current = now();
-    let counted = match &user {
-        Some(user) if limits.enabled() => {
-            let (id, limit) = (user.id, limits.login_failures_per_hour as i32);
-            let counted = db
-                .tx(move |conn| Ok(repo::count_login_attempt(conn, id, current, limit)?))
-                .await?;
-            if let Err(retry_after) = counted {
-                return Err(ApiError::RateLimited {
-                    retry_after: retry_after as u64,
-                });
-            }
-            true
-        }
-        _ => false,
-    };
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let matches = hasher.verify(body.password, hash).await?;
-    let Some(user) = user else {
+    let (Some(user), true) = (user, matches) else {
         return Err(wrong_login());
     };
-    if !matches {
-        // Counted already, before the check.
-        return Err(wrong_login());
-    }
-    if user.is_banned(current) {
-        return Err(ApiError::Forbidden("this account is banned".into()));
-    }
-    if counted || user.failed_logins > 0 {
-        let id = user.id;
-        db.run(move |conn| Ok(repo::clear_failed_logins(conn, id)?))
+    if !tickets.is_empty() {
+        db.run(move |conn| RateLimits::refund(conn, &tickets))
             .await?;
+    }
+    if user.is_banned(now()) {
+        return Err(ApiError::Forbidden("this account is banned".into()));
     }
     let response = start_session(&db, &keys, user, user_agent(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(NO_STORE).json(response))
@@ -245,7 +243,7 @@ pub async fn refresh(
     keys: web::Data<TokenKeys>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     body.validate()?;
     let new_token = random_token();
@@ -321,24 +319,29 @@ pub async fn password_reset(
     outbox: web::Data<Outbox>,
     body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     body.validate()?;
     let email_key = key(&body.email);
     let public_url = settings.public_url.clone();
+    let pace = MailPace {
+        first_gap: RESET_MAIL_INTERVAL,
+        per_day: settings.mails_per_address_per_day,
+    };
     let enqueued = db
         .tx(move |conn| {
             let Some(user) = repo::user_by_email_key(conn, &email_key)? else {
                 return Ok(false);
             };
             let current = now();
-            if repo::reset_requested_since(conn, user.id, current - RESET_MAIL_INTERVAL)? {
+            let (sent, last) = repo::resets_since(conn, user.id, current - Duration::days(1))?;
+            if !pace.allows(sent, last, current) {
                 return Ok(false);
             }
             let token = random_token();
             let hash = token_hash(&token);
             repo::create_password_reset(conn, user.id, &hash, current, RESET_TTL)?;
-            let mail = reset_mail(&user, &public_url, &token, &hash, current);
+            let mail = reset_mail(&user, &public_url, token, &hash, current);
             enqueue(conn, &mail)?;
             Ok(true)
         })
@@ -352,11 +355,12 @@ pub async fn password_reset(
 fn reset_mail(
     user: &User,
     public_url: &str,
-    token: &str,
+    token: String,
     hash: &str,
     at: chrono::NaiveDateTime,
 ) -> NewMail {
-    let link = format!("{public_url}/reset-password?token={token}");
+    // The token goes in at send time and is erased from the outbox once the mail is sent.
+    let link = format!("{public_url}/reset-password?token={SECRET}");
     let body_text = format!(
         "Hello {name},\n\nsomeone (we hope you) asked to reset the password of your account \
          \"{username}\". Open this link within an hour to choose a new one:\n\n{link}\n\n\
@@ -383,6 +387,7 @@ fn reset_mail(
         list_unsubscribe: None,
         subscriber_id: None,
         digest_day: None,
+        secret: Some(token),
     }
 }
 
@@ -403,16 +408,25 @@ pub async fn password_reset_confirm(
     hasher: web::Data<Hasher>,
     body: Json<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     body.validate()?;
+    let token_hash = token_hash(&body.token);
+    // The token first: a made-up one must not cost a password hash (nor compete with logins
+    // for the hashing permits). It is spent below, in the transaction that changes the hash.
+    let probe = token_hash.clone();
+    let live = db
+        .run(move |conn| Ok(repo::password_reset_is_live(conn, &probe, now())?))
+        .await?;
+    if !live {
+        return Err(invalid_reset_token());
+    }
     check_strength(&body.new_password, &[])?;
     let hash = hasher.hash(body.new_password).await?;
-    let token_hash = token_hash(&body.token);
     db.tx(move |conn| {
         let current = now();
         let Some(user_id) = repo::consume_password_reset(conn, &token_hash, current)? else {
-            return Err(ApiError::invalid("token", "is invalid, used or expired"));
+            return Err(invalid_reset_token());
         };
         repo::set_password_hash(conn, user_id, &hash)?;
         repo::revoke_sessions_of_user(conn, user_id, None, current)?;
@@ -420,6 +434,10 @@ pub async fn password_reset_confirm(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn invalid_reset_token() -> ApiError {
+    ApiError::invalid("token", "is invalid, used or expired")
 }
 
 /// The signed-in user's account.
@@ -507,7 +525,7 @@ pub async fn change_password(
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     // A password check like a login's: the same per-address limit against guessing.
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     body.validate()?;
     let account = db

@@ -22,3 +22,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(end_session)
         .service(profile);
 }
+
+/// Removes sessions that ended (or expired) more than `days` ago, with their refresh tokens,
+/// and refresh and reset tokens used or expired that long ago: `(sessions, tokens)` removed.
+pub fn purge_expired(
+    conn: &mut crate::db::DbConn,
+    days: u32,
+) -> Result<(usize, usize), crate::error::ApiError> {
+    let before = crate::db::now() - chrono::Duration::days(days.into());
+    Ok(repo::purge_expired(conn, before)?)
+}

@@ -21,8 +21,6 @@ pub struct User {
     pub role: String,
     pub banned_at: Option<NaiveDateTime>,
     pub banned_until: Option<NaiveDateTime>,
-    pub failed_logins: i32,
-    pub failed_logins_since: Option<NaiveDateTime>,
     pub comments_count: i64,
     pub created_at: NaiveDateTime,
 }
@@ -152,61 +150,7 @@ pub fn update_display_name(conn: &mut DbConn, id: i64, name: &str) -> QueryResul
 
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
-        .set((
-            users::password_hash.eq(hash),
-            users::failed_logins.eq(0),
-            users::failed_logins_since.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)
-}
-
-/// Counts a login attempt against the account's one-hour window *before* the password is
-/// checked (a correct password then clears the count), with the row locked, so that parallel
-/// guesses cannot slip past the limit together. `Err(seconds to wait)` when the window is full.
-pub fn count_login_attempt(
-    conn: &mut DbConn,
-    id: i64,
-    now: NaiveDateTime,
-    limit: i32,
-) -> QueryResult<Result<(), i64>> {
-    let query = users::table
-        .find(id)
-        .select((users::failed_logins, users::failed_logins_since));
-    // SQLite's `BEGIN IMMEDIATE` (the caller's transaction) already serializes writers.
-    let (count, since): (i32, Option<NaiveDateTime>) = match conn {
-        DbConn::Pg(pg) => query.for_update().first(pg)?,
-        DbConn::Sqlite(sqlite) => query.first(sqlite)?,
-    };
-    let window = Duration::hours(1);
-    let open_since = since.filter(|since| now - *since < window);
-    let target = users::table.find(id);
-    match open_since {
-        Some(since) if count >= limit => {
-            return Ok(Err((since + window - now).num_seconds().max(1)));
-        }
-        Some(_) => {
-            diesel::update(target)
-                .set(users::failed_logins.eq(users::failed_logins + 1))
-                .execute(conn)?;
-        }
-        None => {
-            diesel::update(target)
-                .set((
-                    users::failed_logins.eq(1),
-                    users::failed_logins_since.eq(Some(now)),
-                ))
-                .execute(conn)?;
-        }
-    }
-    Ok(Ok(()))
-}
-
-pub fn clear_failed_logins(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(id).filter(users::failed_logins.gt(0)))
-        .set((
-            users::failed_logins.eq(0),
-            users::failed_logins_since.eq(None::<NaiveDateTime>),
-        ))
+        .set(users::password_hash.eq(hash))
         .execute(conn)
 }
 
@@ -412,16 +356,33 @@ pub fn create_password_reset(
         .execute(conn)
 }
 
-/// Whether a reset was requested for the user after `since`.
-pub fn reset_requested_since(
+/// How many resets were asked for the user after `since`, and when the last was.
+pub fn resets_since(
     conn: &mut DbConn,
     user_id: i64,
     since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    password_resets::table
+        .filter(password_resets::user_id.eq(user_id))
+        .filter(password_resets::created_at.gt(since))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(password_resets::created_at),
+        ))
+        .first(conn)
+}
+
+/// Whether a reset token is live (known, unused, unexpired), without spending it.
+pub fn password_reset_is_live(
+    conn: &mut DbConn,
+    hash: &str,
+    now: NaiveDateTime,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         password_resets::table
-            .filter(password_resets::user_id.eq(user_id))
-            .filter(password_resets::created_at.gt(since)),
+            .filter(password_resets::token_hash.eq(hash))
+            .filter(password_resets::used_at.is_null())
+            .filter(password_resets::expires_at.gt(now)),
     ))
     .get_result(conn)
 }
@@ -470,4 +431,44 @@ pub fn end_password_resets(
     )
     .set(password_resets::used_at.eq(Some(now)))
     .execute(conn)
+}
+
+/// Removes sessions ended or expired before `before` (their refresh tokens first), then
+/// refresh and reset tokens used or expired before it: `(sessions, tokens)`.
+pub fn purge_expired(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<(usize, usize)> {
+    let gone = sessions::table
+        .filter(
+            sessions::revoked_at
+                .lt(before)
+                .or(sessions::expires_at.lt(before)),
+        )
+        .select(sessions::id);
+    let mut tokens =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(gone)))
+            .execute(conn)?;
+    let sessions = diesel::delete(
+        sessions::table.filter(
+            sessions::revoked_at
+                .lt(before)
+                .or(sessions::expires_at.lt(before)),
+        ),
+    )
+    .execute(conn)?;
+    tokens += diesel::delete(
+        refresh_tokens::table.filter(
+            refresh_tokens::used_at
+                .lt(before)
+                .or(refresh_tokens::expires_at.lt(before)),
+        ),
+    )
+    .execute(conn)?;
+    tokens += diesel::delete(
+        password_resets::table.filter(
+            password_resets::used_at
+                .lt(before)
+                .or(password_resets::expires_at.lt(before)),
+        ),
+    )
+    .execute(conn)?;
+    Ok((sessions, tokens))
 }

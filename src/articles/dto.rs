@@ -168,6 +168,7 @@ pub struct NewArticleRequest {
     #[validate(custom(function = "tags_rule"))]
     pub tags: Option<Vec<String>>,
     /// Defaults to now; a future instant schedules the article (hidden until then).
+    #[validate(custom(function = "crate::validation::storable_time"))]
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -203,6 +204,7 @@ pub struct ArticleUpdate {
     pub rights_notice: Option<Option<String>>,
     #[validate(custom(function = "tags_rule"))]
     pub tags: Option<Vec<String>>,
+    #[validate(custom(function = "crate::validation::storable_time"))]
     pub published_at: Option<DateTime<Utc>>,
 }
 

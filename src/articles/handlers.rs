@@ -7,7 +7,7 @@ use validator::Validate;
 
 use super::dto::*;
 use super::repo::{self, ArticleChanges, ArticleRow, NewArticle};
-use crate::auth::{ActiveUser, AuthUser, Role};
+use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::db::{Db, DbConn, now};
 use crate::discussions::announce;
 use crate::discussions::handlers::viewer;
@@ -16,6 +16,7 @@ use crate::discussions::repo as discussions;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
+use crate::moderation::{self, StaffAction};
 use crate::pagination;
 
 fn with_tags(
@@ -110,8 +111,12 @@ pub async fn show_article(
     path: web::Path<String>,
 ) -> Result<web::Json<ArticleView>, ApiError> {
     let (row, tags) = load(&db, path.into_inner()).await?;
-    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
-    if row.0.published_at > now() && !editor {
+    // Scheduled: only for editors, by their role now (not the token's).
+    if row.0.published_at > now()
+        && !db
+            .run(move |conn| Ok(sees_unpublished(role_now(conn, auth))))
+            .await?
+    {
         return Err(ApiError::NotFound("no such article".into()));
     }
     let pending = views.record(row.0.discussion_id, viewer(&req, auth));
@@ -188,6 +193,16 @@ pub async fn create_article(
                 },
             )?;
             repo::set_tags(conn, article_id, new.tags.as_deref().unwrap_or_default())?;
+            moderation::audit(
+                conn,
+                &StaffAction {
+                    actor_id: user.id,
+                    action: "create",
+                    target_type: "article",
+                    target_id: article_id,
+                    previous: None,
+                },
+            )?;
             let mut events = None;
             if published_at <= at {
                 let (discussion, _) = discussions::by_id(conn, discussion_id)?;
@@ -199,6 +214,32 @@ pub async fn create_article(
     live.publish_all(events);
     let (row, tags) = load(&db, slug).await?;
     Ok(HttpResponse::Created().json(ArticleView::new(row, tags, 0)))
+}
+
+/// Records an editor's change to an article in the audit log, with what it was before.
+fn audit_article(
+    conn: &mut DbConn,
+    actor_id: i64,
+    action: &str,
+    before: &repo::Article,
+) -> Result<(), ApiError> {
+    let previous = serde_json::json!({
+        "title": before.title,
+        "lead": before.lead,
+        "body": before.body,
+        "published_at": before.published_at.and_utc(),
+    })
+    .to_string();
+    moderation::audit(
+        conn,
+        &StaffAction {
+            actor_id,
+            action,
+            target_type: "article",
+            target_id: before.id,
+            previous: Some(&previous),
+        },
+    )
 }
 
 /// `base`, or `base-2`, `base-3`, ... : the first slug no article has.
@@ -263,6 +304,7 @@ pub async fn update_article(
             updated_at: Some(at),
         };
         repo::update(conn, article.id, &changes)?;
+        audit_article(conn, user.id, "update", &article)?;
         if let Some(tags) = &update.tags {
             repo::set_tags(conn, article.id, tags)?;
         }
@@ -316,6 +358,7 @@ pub async fn delete_article(
         let discussion = discussions::lock(conn, article.discussion_id)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
         crate::comments::repo::uncount_discussion(conn, article.discussion_id)?;
+        audit_article(conn, user.id, "delete", &article)?;
         repo::delete(conn, article.id)?;
         discussions::delete(conn, article.discussion_id)?;
         Ok((discussion.visible_from <= now()).then(|| announce("deleted", &discussion)))

@@ -173,6 +173,21 @@ impl ActiveUser {
     }
 }
 
+/// The caller's role now, as the database has it: `None` for an anonymous caller, and for a
+/// token whose session has ended or whose account is banned. Reads that show staff more than
+/// readers (scheduled articles, hidden comments) ask this, not the token: a demoted, banned or
+/// logged-out editor must not keep reading for the token's last minutes. No query without a
+/// token.
+pub fn role_now(conn: &mut crate::db::DbConn, auth: Option<AuthUser>) -> Option<Role> {
+    auth.and_then(|auth| ActiveUser::check(conn, auth).ok())
+        .map(|user| user.role)
+}
+
+/// Whether `role` may read what is not published yet (scheduled articles and their threads).
+pub fn sees_unpublished(role: Option<Role>) -> bool {
+    role.is_some_and(|role| role.includes(Role::Editor))
+}
+
 impl FromRequest for ActiveUser {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;

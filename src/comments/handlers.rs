@@ -11,7 +11,7 @@ use super::domain;
 use super::dto::*;
 use super::repo::{self, Comment, CommentRow, DELETED, VISIBLE};
 use crate::articles::repo as articles;
-use crate::auth::{ActiveUser, AuthUser, Role};
+use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
 use crate::discussions::live::Live;
@@ -19,8 +19,9 @@ use crate::discussions::{self, repo as discussions_repo};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::markdown;
+use crate::moderation::{self, StaffAction};
 use crate::pagination;
-use crate::ratelimit::RateLimits;
+use crate::ratelimit::{Limit, RateLimits};
 
 /// Whose comments a request is about: a discussion's, or an article's (its discussion's).
 #[derive(Debug, Clone)]
@@ -263,12 +264,9 @@ fn view(
     view
 }
 
-/// Whether the caller is a moderator now (the database says, not the token): moderators see
-/// what they hid.
-fn sees_hidden(conn: &mut DbConn, auth: Option<AuthUser>) -> bool {
-    auth.is_some_and(|auth| {
-        ActiveUser::check(conn, auth).is_ok_and(|user| user.role.includes(Role::Moderator))
-    })
+/// Whether the caller's role now lets it see what moderators hid.
+fn sees_hidden(role: Option<Role>) -> bool {
+    role.is_some_and(|role| role.includes(Role::Moderator))
 }
 
 async fn list(
@@ -285,7 +283,6 @@ async fn list(
         .as_deref()
         .map(|c| parse_page_cursor(sort, c))
         .transpose()?;
-    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
     let newest_first = sort == Sort::Newest;
     let mut budget = Budget {
         comments: settings.comment_page_max,
@@ -293,8 +290,9 @@ async fn list(
     };
     let (items, next) = db
         .run(move |conn| {
-            let id = thread.open(conn, editor)?;
-            budget.reveal_hidden = sees_hidden(conn, auth);
+            let role = role_now(conn, auth);
+            let id = thread.open(conn, sees_unpublished(role))?;
+            budget.reveal_hidden = sees_hidden(role);
             if let Some(PageKey {
                 root,
                 within: Some(within),
@@ -592,13 +590,13 @@ pub async fn show_comment(
         comments: settings.comment_page_max,
         reveal_hidden: false,
     };
-    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
     let comment = db
         .run(move |conn| {
-            let reveal = sees_hidden(conn, auth);
+            let role = role_now(conn, auth);
+            let reveal = sees_hidden(role);
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
             Thread::Discussion(comment.discussion_id)
-                .open(conn, editor)
+                .open(conn, sees_unpublished(role))
                 .map_err(|e| match e {
                     ApiError::NotFound(_) => no_comment(),
                     other => other,
@@ -660,14 +658,6 @@ pub(crate) fn comment_to_change(
     Ok((comment, discussion))
 }
 
-/// The per-account write rate, for all but moderators (who may have a lot to clean up).
-fn check_writes(limits: &RateLimits, user: &ActiveUser) -> Result<(), ApiError> {
-    if user.role.includes(Role::Moderator) {
-        return Ok(());
-    }
-    limits.check_writes(user.id)
-}
-
 fn edit_rules(
     comment: &Comment,
     user: &ActiveUser,
@@ -719,6 +709,7 @@ fn edit_rules(
         (status = 403, description = "Not the author, the edit window has passed, or the discussion is locked", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many edits and deletions (`TRIBUNE_WRITE_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/comments/{id}")]
@@ -730,7 +721,6 @@ pub async fn edit_comment(
     path: web::Path<i64>,
     body: Json<CommentEdit>,
 ) -> Result<web::Json<CommentView>, ApiError> {
-    check_writes(&limits, &user)?;
     let id = path.into_inner();
     let mut edit = body.into_inner();
     edit.validate()?;
@@ -742,7 +732,21 @@ pub async fn edit_comment(
             let (comment, discussion) = comment_to_change(conn, id, &user, false)?;
             let at = now();
             edit_rules(&comment, &user, discussion.locked, window, at)?;
+            // Counted last, after the rows that come first in the lock order.
+            limits.hit_account(conn, Limit::Writes, &user)?;
             repo::edit(conn, id, &edit.body, &body_html, at)?;
+            if comment.author_id != Some(user.id) {
+                moderation::audit(
+                    conn,
+                    &StaffAction {
+                        actor_id: user.id,
+                        action: "edit",
+                        target_type: "comment",
+                        target_id: id,
+                        previous: comment.body.as_deref(),
+                    },
+                )?;
+            }
             Ok(repo::by_id(conn, id)?)
         })
         .await?;
@@ -762,6 +766,7 @@ pub async fn edit_comment(
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither its author nor a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many edits and deletions (`TRIBUNE_WRITE_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/api/v1/comments/{id}")]
@@ -772,7 +777,6 @@ pub async fn delete_comment(
     live: web::Data<Live>,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    check_writes(&limits, &user)?;
     let id = path.into_inner();
     live.tx(&db, move |conn| {
         let (comment, _) = comment_to_change(conn, id, &user, true)?;
@@ -784,6 +788,19 @@ pub async fn delete_comment(
         }
         if comment.status == DELETED {
             return Ok(((), None));
+        }
+        limits.hit_account(conn, Limit::Writes, &user)?;
+        if !own {
+            moderation::audit(
+                conn,
+                &StaffAction {
+                    actor_id: user.id,
+                    action: "delete",
+                    target_type: "comment",
+                    target_id: id,
+                    previous: comment.body.as_deref(),
+                },
+            )?;
         }
         let was_visible = comment.status == VISIBLE;
         repo::set_status(conn, id, DELETED, own && was_visible)?;
@@ -814,6 +831,7 @@ pub async fn delete_comment(
         (status = 403, description = "One's own comment, or one that is hidden or deleted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`value` is not 1, -1 or 0", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many votes (`TRIBUNE_VOTE_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/comments/{id}/vote")]
@@ -824,7 +842,6 @@ pub async fn vote(
     path: web::Path<i64>,
     body: Json<Vote>,
 ) -> Result<web::Json<Score>, ApiError> {
-    check_writes(&limits, &user)?;
     let id = path.into_inner();
     let value = body.into_inner();
     value.validate()?;
@@ -842,6 +859,7 @@ pub async fn vote(
                     "only visible comments take votes".into(),
                 ));
             }
+            limits.hit_account(conn, Limit::Votes, &user)?;
             let previous = repo::vote_of(conn, id, user.id)?;
             if previous == value {
                 return Ok(comment.score);
@@ -865,6 +883,7 @@ pub async fn vote(
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already reported by this user", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid reason", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many reports (`TRIBUNE_REPORT_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/comments/{id}/report")]
@@ -875,7 +894,6 @@ pub async fn report(
     path: web::Path<i64>,
     body: Json<NewReport>,
 ) -> Result<HttpResponse, ApiError> {
-    check_writes(&limits, &user)?;
     let id = path.into_inner();
     let report = body.into_inner();
     report.validate()?;
@@ -895,6 +913,7 @@ pub async fn report(
             if comment.status == DELETED {
                 return Err(ApiError::Forbidden("this comment is deleted".into()));
             }
+            limits.hit_account(conn, Limit::Reports, &user)?;
             let report_id = repo::report(conn, id, user.id, report.reason.trim(), now())?
                 .ok_or_else(|| {
                     ApiError::AlreadyDone("you have already reported this comment".into())

@@ -23,8 +23,6 @@ diesel::table! {
         banned_at -> Nullable<Timestamp>,
         banned_until -> Nullable<Timestamp>,
         ban_reason -> Nullable<Text>,
-        failed_logins -> Integer,
-        failed_logins_since -> Nullable<Timestamp>,
         comments_count -> BigInt,
         created_at -> Timestamp,
     }
@@ -80,6 +78,7 @@ diesel::table! {
         list_unsubscribe -> Nullable<Text>,
         subscriber_id -> Nullable<BigInt>,
         digest_day -> Nullable<Text>,
+        secret -> Nullable<Text>,
     }
 }
 
@@ -216,6 +215,9 @@ diesel::table! {
         created_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
         unsubscribed_at -> Nullable<Timestamp>,
+        confirm_user_id -> Nullable<BigInt>,
+        confirm_count -> Integer,
+        confirm_window_at -> Nullable<Timestamp>,
     }
 }
 
@@ -241,7 +243,20 @@ diesel::table! {
         target_id -> BigInt,
         reason -> Nullable<Text>,
         created_at -> Timestamp,
+        previous -> Nullable<Text>,
     }
 }
 
 diesel::allow_tables_to_appear_in_same_query!(audit_log, users);
+
+diesel::table! {
+    /// Rate limits shared by every process (see `ratelimit`). Times are Unix seconds.
+    rate_counters (key) {
+        key -> Text,
+        window_start -> BigInt,
+        hits -> BigInt,
+        prev_hits -> BigInt,
+        last_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

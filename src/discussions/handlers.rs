@@ -7,17 +7,18 @@ use validator::Validate;
 
 use super::dto::*;
 use super::feed_cache::{CachedPage, FeedCache};
-use super::live::Live;
+use super::live::{Live, StreamSlots};
 use super::repo::{self, FeedKey, NewDiscussion};
 use super::views::{ViewCounter, Viewer};
-use crate::auth::{ActiveUser, AuthUser, Role};
+use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::markdown;
+use crate::moderation::{self, StaffAction};
 use crate::pagination::{self, respond_with_etag};
-use crate::ratelimit::ClientIp;
+use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 fn feed_cursor(key: &FeedKey) -> String {
     pagination::encode(&[
@@ -71,6 +72,13 @@ pub async fn feed(
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let after = query.cursor.as_deref().map(parse_feed_cursor).transpose()?;
+    if let Some(since) = &query.since
+        && crate::validation::storable_time(since).is_err()
+    {
+        return Err(ApiError::BadRequest(
+            "since must be a date between the years 1 and 9999".into(),
+        ));
+    }
     let since = query.since.map(|s| s.naive_utc());
     let mut rows = db
         .run(move |conn| Ok(repo::feed(conn, after, since, limit + 1, now())?))
@@ -111,18 +119,29 @@ pub async fn feed(
 }
 
 /// Server-Sent Events: `event: discussion` each time a discussion is created or gets new
-/// activity (data: a `DiscussionEvent`), and a keep-alive comment every 15 s.
+/// activity (data: a `DiscussionEvent`), and a keep-alive comment every 15 s. A stream ends
+/// after `TRIBUNE_STREAM_LIFETIME_SECONDS` with a `retry:`, and browsers reconnect by
+/// themselves (with `?since=` on the feed to catch up).
 #[utoipa::path(
     tag = "discussions",
-    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = DiscussionEvent))
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = DiscussionEvent),
+        (status = 429, description = "This client address holds as many streams as it may", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "This server holds as many streams as it may", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/api/v1/discussions/stream")]
-pub async fn stream(live: web::Data<Live>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn stream(
+    client: ClientIp,
+    live: web::Data<Live>,
+    slots: web::Data<StreamSlots>,
+) -> Result<HttpResponse, ApiError> {
+    let slot = slots.into_inner().take(client.key())?;
+    Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(live.stream())
+        .streaming(live.stream(slot)))
 }
 
 /// Starts a topic.
@@ -135,6 +154,7 @@ pub async fn stream(live: web::Data<Live>) -> HttpResponse {
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many topics started or edited (`TRIBUNE_TOPIC_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/discussions")]
@@ -142,6 +162,7 @@ pub async fn create_topic(
     user: ActiveUser,
     db: web::Data<Db>,
     live: web::Data<Live>,
+    limits: web::Data<RateLimits>,
     body: Json<NewTopic>,
 ) -> Result<HttpResponse, ApiError> {
     let topic = body.into_inner();
@@ -149,6 +170,7 @@ pub async fn create_topic(
     let body_html = markdown::to_html(&topic.body);
     let (row, events) = db
         .tx(move |conn| {
+            limits.hit_account(conn, Limit::Topics, &user)?;
             let at = now();
             let id = repo::insert(
                 conn,
@@ -196,8 +218,11 @@ pub async fn show_discussion(
         .run(move |conn| Ok(repo::by_id(conn, id)?))
         .await
         .map_err(not_found)?;
-    let editor = auth.is_some_and(|a| a.role.includes(Role::Editor));
-    if discussion.visible_from > now() && !editor {
+    if discussion.visible_from > now()
+        && !db
+            .run(move |conn| Ok(sees_unpublished(role_now(conn, auth))))
+            .await?
+    {
         return Err(not_found(ApiError::NotFound(String::new())));
     }
     let pending = views.record(id, viewer(&req, auth));
@@ -231,12 +256,15 @@ pub fn viewer(req: &HttpRequest, auth: Option<AuthUser>) -> Viewer {
         (status = 403, description = "Not the author, or the edit window has passed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many topics started or edited (`TRIBUNE_TOPIC_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/discussions/{id}")]
+#[allow(clippy::too_many_arguments)] // a handler's arguments are its extractors
 pub async fn edit_topic(
     user: ActiveUser,
     db: web::Data<Db>,
+    limits: web::Data<RateLimits>,
     settings: web::Data<Settings>,
     views: web::Data<ViewCounter>,
     live: web::Data<Live>,
@@ -274,6 +302,24 @@ pub async fn edit_topic(
                 .as_deref()
                 .or(discussion.body.as_deref())
                 .unwrap_or("");
+            limits.hit_account(conn, Limit::Topics, &user)?;
+            if discussion.author_id != Some(user.id) {
+                let previous = serde_json::json!({
+                    "title": discussion.title,
+                    "body": discussion.body,
+                })
+                .to_string();
+                moderation::audit(
+                    conn,
+                    &StaffAction {
+                        actor_id: user.id,
+                        action: "edit",
+                        target_type: "discussion",
+                        target_id: id,
+                        previous: Some(&previous),
+                    },
+                )?;
+            }
             repo::edit_topic(conn, id, title, body, &markdown::to_html(body), at)?;
             let row = repo::by_id(conn, id)?;
             let events = Some(super::announce("updated", &row.0));

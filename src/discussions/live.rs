@@ -14,8 +14,9 @@
 //! Each SSE client has its own receiver: a client too slow to keep up misses events (and is
 //! told how many) instead of slowing anyone.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -23,9 +24,12 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use futures_util::Stream;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use prometheus_client::metrics::gauge::Gauge;
+
 use super::feed_cache::FeedCache;
 use crate::config::DatabaseTarget;
 use crate::db::Db;
+use crate::error::ApiError;
 
 pub const CHANNEL: &str = "tribune_discussions";
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -119,21 +123,34 @@ impl Live {
     }
 
     /// An SSE body: `event: discussion` lines as changes happen, a keep-alive comment every
-    /// 15 s; it ends when the client goes away or the server stops.
-    pub fn stream(&self) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static {
+    /// 15 s; it ends when the client goes away, the server stops, or `slot`'s lifetime is
+    /// over (then with a `retry:` so that the browser reconnects by itself). The slot is given
+    /// back when the body is dropped.
+    pub fn stream(
+        &self,
+        slot: StreamSlot,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static {
         let receiver = self.sender.subscribe();
         let closing = self.closing.clone();
         let hello = Bytes::from_static(b"retry: 3000\n: connected\n\n");
+        let deadline = tokio::time::Instant::now() + slot.lifetime;
         futures_util::stream::unfold(
-            (receiver, closing, Some(hello)),
-            |(mut receiver, mut closing, hello)| async move {
+            (receiver, closing, Some(hello), Some(slot)),
+            move |(mut receiver, mut closing, hello, slot)| async move {
+                let slot = slot?;
                 if let Some(hello) = hello {
-                    return Some((Ok(hello), (receiver, closing, None)));
+                    return Some((Ok(hello), (receiver, closing, None, Some(slot))));
                 }
                 if *closing.borrow() {
                     return None;
                 }
                 let chunk = tokio::select! {
+                    _ = tokio::time::sleep_until(deadline) => {
+                        // The last chunk; the next poll finds no slot and ends the body.
+                        let bye = Bytes::from_static(b"retry: 1000\n: this stream has reached its lifetime; reconnect\n\n");
+                        drop(slot);
+                        return Some((Ok(bye), (receiver, closing, None, None)));
+                    }
                     event = receiver.recv() => match event {
                         Ok(json) => Bytes::from(format!("event: discussion\ndata: {json}\n\n")),
                         Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -144,9 +161,76 @@ impl Live {
                     _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keep-alive\n\n"),
                     _ = closing.changed() => return None,
                 };
-                Some((Ok(chunk), (receiver, closing, None)))
+                Some((Ok(chunk), (receiver, closing, None, Some(slot))))
             },
         )
+    }
+}
+
+/// The live streams this process holds open: a few per client address, a cap on all (each is
+/// a file descriptor and a task). Kept per process on purpose: what they use up (descriptors,
+/// memory) is each process's own.
+pub struct StreamSlots {
+    per_client: u32,
+    max: u32,
+    lifetime: Duration,
+    open: Mutex<HashMap<String, u32>>,
+    gauge: Gauge,
+}
+
+/// One open stream's place; given back when dropped.
+pub struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    client: String,
+    lifetime: Duration,
+}
+
+impl StreamSlots {
+    pub fn new(per_client: u32, max: u32, lifetime: Duration, gauge: Gauge) -> StreamSlots {
+        StreamSlots {
+            per_client,
+            max,
+            lifetime,
+            open: Mutex::new(HashMap::new()),
+            gauge,
+        }
+    }
+
+    /// A place for one more stream of `client`: `429` when the client holds its share
+    /// already, `503` when the process holds as many as it may.
+    pub fn take(self: &Arc<Self>, client: String) -> Result<StreamSlot, ApiError> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let total: u32 = open.values().sum();
+        if total >= self.max {
+            return Err(ApiError::Unavailable(anyhow::anyhow!(
+                "this server holds as many live streams as it may; try again later"
+            )));
+        }
+        let held = open.entry(client.clone()).or_insert(0);
+        if *held >= self.per_client {
+            return Err(ApiError::RateLimited { retry_after: 30 });
+        }
+        *held += 1;
+        self.gauge.set(i64::from(total + 1));
+        Ok(StreamSlot {
+            slots: self.clone(),
+            client,
+            lifetime: self.lifetime,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.slots.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(held) = open.get_mut(&self.client) {
+            *held -= 1;
+            if *held == 0 {
+                open.remove(&self.client);
+            }
+        }
+        let total: u32 = open.values().sum();
+        self.slots.gauge.set(i64::from(total));
     }
 }
 

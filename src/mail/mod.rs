@@ -93,12 +93,16 @@ impl Mailer {
                     "List-Unsubscribe=One-Click".to_string(),
                 ));
         }
+        let reveal = |body: &str| match &mail.secret {
+            Some(secret) => body.replace(SECRET, secret),
+            None => body.to_string(),
+        };
         let message = match &mail.body_html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-                mail.body_text.clone(),
-                html.clone(),
+                reveal(&mail.body_text),
+                reveal(html),
             )),
-            None => builder.body(mail.body_text.clone()),
+            None => builder.body(reveal(&mail.body_text)),
         };
         message.map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
     }
@@ -120,6 +124,45 @@ impl Mailer {
                 .map_err(|e| SendError::Transient(e.to_string())),
         }
     }
+}
+
+/// What a mail body writes where its one-time secret goes (see `NewMail::secret`).
+pub const SECRET: &str = "{{secret}}";
+
+/// How often one address may get mails it did not ask for itself (password resets,
+/// subscription confirmations: anyone can ask for them): after the first, the next may follow
+/// `first_gap` later, each one after twice the gap before, and no more than `per_day` in a day.
+#[derive(Debug, Clone, Copy)]
+pub struct MailPace {
+    pub first_gap: chrono::Duration,
+    pub per_day: u32,
+}
+
+impl MailPace {
+    /// Whether one more may go now, after `sent` in the last day, the last at `last`.
+    pub fn allows(
+        &self,
+        sent: i64,
+        last: Option<chrono::NaiveDateTime>,
+        now: chrono::NaiveDateTime,
+    ) -> bool {
+        if sent >= i64::from(self.per_day) {
+            return false;
+        }
+        match last {
+            Some(last) if sent > 0 => {
+                let doublings = (sent - 1).clamp(0, 20) as i32;
+                now - last >= self.first_gap * 2i32.pow(doublings as u32)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// Deletes sent and failed mails older than `days` (the retention task).
+pub fn purge(conn: &mut crate::db::DbConn, days: u32) -> Result<usize, crate::error::ApiError> {
+    let before = crate::db::now() - chrono::Duration::days(days.into());
+    Ok(repo::purge(conn, before)?)
 }
 
 /// The handle features use to tell the worker that mail is waiting.
@@ -291,7 +334,23 @@ pub fn html_escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::backoff;
+    use super::{MailPace, backoff};
+
+    #[test]
+    fn mail_pace_backs_off_and_caps_the_day() {
+        let pace = MailPace {
+            first_gap: chrono::Duration::minutes(1),
+            per_day: 3,
+        };
+        let now = crate::db::now();
+        let ago = |m: i64| Some(now - chrono::Duration::minutes(m));
+        assert!(pace.allows(0, None, now));
+        assert!(!pace.allows(1, ago(0), now));
+        assert!(pace.allows(1, ago(1), now));
+        assert!(!pace.allows(2, ago(1), now));
+        assert!(pace.allows(2, ago(2), now));
+        assert!(!pace.allows(3, ago(600), now));
+    }
 
     #[test]
     fn backoff_doubles_then_gives_up() {

@@ -25,6 +25,9 @@ pub struct NewMail {
     pub subscriber_id: Option<i64>,
     /// The day of the digest it is (`YYYY-MM-DD`), if it is one.
     pub digest_day: Option<String>,
+    /// A one-time secret (a reset or confirmation token) that the bodies name as
+    /// [`super::SECRET`]: put in at send time, erased once the mail is sent or given up.
+    pub secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -39,6 +42,7 @@ pub struct Mail {
     pub attempts: i32,
     pub list_unsubscribe: Option<String>,
     pub subscriber_id: Option<i64>,
+    pub secret: Option<String>,
 }
 
 /// Stores a mail in the caller's transaction; a second mail with the same key is ignored.
@@ -117,6 +121,7 @@ pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<
     diesel::update(outbox::table.find(id))
         .set((
             outbox::status.eq("sent"),
+            outbox::secret.eq(None::<String>),
             outbox::sent_at.eq(Some(now)),
             outbox::locked_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
@@ -147,6 +152,27 @@ pub fn mark_attempt_failed(
         Some(at) => diesel::update(target)
             .set((changes, outbox::next_attempt_at.eq(at)))
             .execute(conn),
-        None => diesel::update(target).set(changes).execute(conn),
+        // Given up: nobody will send it, so its secret goes.
+        None => diesel::update(target)
+            .set((changes, outbox::secret.eq(None::<String>)))
+            .execute(conn),
     }
+}
+
+/// Deletes sent and failed mails older than `before`. A digest's key is not needed after its
+/// day (a rerun covers yesterday and today only), so nothing is sent twice for it.
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    let sent = diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq("sent"))
+            .filter(outbox::sent_at.lt(before)),
+    )
+    .execute(conn)?;
+    let failed = diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq("failed"))
+            .filter(outbox::created_at.lt(before)),
+    )
+    .execute(conn)?;
+    Ok(sent + failed)
 }

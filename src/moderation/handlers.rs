@@ -329,6 +329,9 @@ pub struct AuditEntry {
     pub target_type: String,
     pub target_id: i64,
     pub reason: Option<String>,
+    /// What an edit or deletion of someone else's content replaced: the text before (for an
+    /// article, its title, lead and body as JSON).
+    pub previous: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -381,6 +384,7 @@ pub async fn audit_log(
             target_type: r.target_type,
             target_id: r.target_id,
             reason: r.reason,
+            previous: r.previous,
             created_at: r.created_at.and_utc(),
         })
         .collect();

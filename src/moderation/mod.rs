@@ -31,3 +31,32 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(reports::report_queue)
         .service(reports::resolve_report);
 }
+
+/// A staff action on someone else's content, for the audit log.
+pub struct StaffAction<'a> {
+    pub actor_id: i64,
+    /// e.g. `edit`, `delete`, `create`, `update`.
+    pub action: &'a str,
+    /// `comment`, `discussion`, `article`.
+    pub target_type: &'a str,
+    pub target_id: i64,
+    /// The text the action replaced, if any.
+    pub previous: Option<&'a str>,
+}
+
+/// Records `action` in the audit log, in the caller's transaction (the action and its record
+/// commit together).
+pub fn audit(
+    conn: &mut crate::db::DbConn,
+    action: &StaffAction,
+) -> Result<(), crate::error::ApiError> {
+    repo::record_with_previous(
+        conn,
+        action.actor_id,
+        (action.action, action.target_type, action.target_id),
+        None,
+        action.previous,
+        crate::db::now(),
+    )?;
+    Ok(())
+}

@@ -17,6 +17,25 @@ pub fn record(
     reason: Option<&str>,
     at: NaiveDateTime,
 ) -> QueryResult<usize> {
+    record_with_previous(
+        conn,
+        actor_id,
+        (action, target_type, target_id),
+        reason,
+        None,
+        at,
+    )
+}
+
+/// [`record`], with the text the action replaced (an edit's or a deletion's).
+pub fn record_with_previous(
+    conn: &mut DbConn,
+    actor_id: i64,
+    (action, target_type, target_id): (&str, &str, i64),
+    reason: Option<&str>,
+    previous: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::actor_id.eq(Some(actor_id)),
@@ -24,6 +43,7 @@ pub fn record(
             audit_log::target_type.eq(target_type),
             audit_log::target_id.eq(target_id),
             audit_log::reason.eq(reason),
+            audit_log::previous.eq(previous),
             audit_log::created_at.eq(at),
         ))
         .execute(conn)
@@ -39,6 +59,7 @@ pub struct Entry {
     pub target_id: i64,
     pub reason: Option<String>,
     pub created_at: NaiveDateTime,
+    pub previous: Option<String>,
 }
 
 /// What to list of the audit log.
@@ -68,6 +89,7 @@ pub fn entries(
             audit_log::target_id,
             audit_log::reason,
             audit_log::created_at,
+            audit_log::previous,
         ))
         .order(audit_log::id.desc())
         .limit(limit)

@@ -159,6 +159,7 @@ pub async fn ban_user(
     if reason.is_empty() || reason.chars().count() > 1_000 {
         return Err(ApiError::invalid("reason", "must be 1 to 1000 characters"));
     }
+    crate::validation::check_time("until", ban.until.as_ref())?;
     let until = ban.until.map(|t| t.naive_utc());
     if until.is_some_and(|until| until <= now()) {
         return Err(ApiError::invalid("until", "must be in the future"));

@@ -117,6 +117,7 @@ fn mail_for(
         list_unsubscribe: Some(unsubscribe),
         subscriber_id: Some(recipient.id),
         digest_day: Some(day.to_string()),
+        secret: None,
     }
 }
 

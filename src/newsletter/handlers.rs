@@ -1,8 +1,8 @@
 //! Subscriptions: double opt-in, confirmation, unsubscription (with RFC 8058 one-click), and
 //! the signed-in user's own subscription.
 
-use actix_web::http::header::ContentType;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, NaiveDateTime};
 use validator::Validate;
 
@@ -18,13 +18,14 @@ use crate::db::{Db, DbConn, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::mail::repo::{NewMail, enqueue};
-use crate::mail::{Outbox, html_escape};
+use crate::mail::{MailPace, Outbox, SECRET, html_escape};
 use crate::pagination;
-use crate::ratelimit::{ClientIp, RateLimits};
+use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 /// How long a confirmation link works.
 const CONFIRM_TTL: Duration = Duration::hours(48);
-/// A pending address gets one confirmation mail in this time, however often it is submitted.
+/// A pending address gets one confirmation mail in this time after the last, however often it
+/// is submitted (and twice as long after each further one).
 const CONFIRM_INTERVAL: Duration = Duration::minutes(10);
 
 const SUBSCRIBE_ACCEPTED: Accepted = Accepted {
@@ -35,13 +36,15 @@ const SUBSCRIBE_ACCEPTED: Accepted = Accepted {
 
 /// Starts (or restarts) the double opt-in of `email`, in the caller's transaction: a new
 /// address becomes pending; a pending, unsubscribed or bouncing one gets a new confirmation
-/// (one mail per 10 minutes at most); a confirmed one is left alone. Returns whether a mail
-/// was enqueued. What the caller answers must not depend on it.
+/// (at the pace of [`MailPace`]: 10 minutes after the last, then twice as long each time, and
+/// a few a day at most); a confirmed one is left alone. The token mailed is tied to the account
+/// that asked for it (`user_id`), which owns the subscription if that token is used. Returns
+/// whether a mail was enqueued. What the caller answers must not depend on it.
 pub(crate) fn request_subscription(
     conn: &mut DbConn,
     email: &str,
     user_id: Option<i64>,
-    public_url: &str,
+    settings: &Settings,
     at: NaiveDateTime,
 ) -> Result<bool, ApiError> {
     let email_key = key(email);
@@ -50,41 +53,53 @@ pub(crate) fn request_subscription(
     }
     let subscriber = repo::by_email_key(conn, &email_key)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscriber vanished")))?;
-    if subscriber.user_id.is_none() || subscriber.user_id != user_id {
-        // Who asked (an account, or nobody): the owner once the link in the mail is used.
-        // Noted whatever the state, so that an account sees `pending` either way.
+    if let Some(user_id) = user_id
+        && subscriber.user_id != Some(user_id)
+    {
+        // Noted whatever the state, so that the account sees `pending` either way.
         repo::request_by_user(conn, subscriber.id, user_id)?;
     }
     if subscriber.status == CONFIRMED {
         return Ok(false);
     }
-    let token = random_token();
-    let hash = token_hash(&token);
-    if !repo::renew_confirmation(
-        conn,
-        subscriber.id,
-        &hash,
-        at,
-        CONFIRM_TTL,
-        CONFIRM_INTERVAL,
-    )? {
+    let pace = MailPace {
+        first_gap: CONFIRM_INTERVAL,
+        per_day: settings.mails_per_address_per_day,
+    };
+    let window_open = subscriber
+        .confirm_window_at
+        .filter(|start| at - *start < Duration::days(1));
+    let sent = window_open.map_or(0, |_| subscriber.confirm_count);
+    if !pace.allows(sent.into(), subscriber.confirm_sent_at, at) {
         return Ok(false);
     }
-    enqueue(
-        conn,
-        &confirmation_mail(&subscriber, public_url, &token, &hash, at),
-    )?;
+    let token = random_token();
+    let hash = token_hash(&token);
+    let renewal = repo::Renewal {
+        token_hash: &hash,
+        at,
+        ttl: CONFIRM_TTL,
+        requested_by: user_id,
+        count: sent + 1,
+        window_at: window_open.unwrap_or(at),
+    };
+    if !repo::renew_confirmation(conn, &subscriber, &renewal)? {
+        return Ok(false);
+    }
+    let mail = confirmation_mail(&subscriber, &settings.public_url, token, &hash, at);
+    enqueue(conn, &mail)?;
     Ok(true)
 }
 
 fn confirmation_mail(
     subscriber: &Subscriber,
     public_url: &str,
-    token: &str,
+    token: String,
     hash: &str,
     at: NaiveDateTime,
 ) -> NewMail {
-    let link = format!("{public_url}/api/v1/newsletter/confirm?token={token}");
+    // The token goes in at send time and is erased from the outbox once the mail is sent.
+    let link = format!("{public_url}/api/v1/newsletter/confirm?token={SECRET}");
     let body_text = format!(
         "Hello,\n\nsomeone (we hope you) asked for the daily news digest at this address.\n\
          Open this link within 48 hours to confirm:\n\n{link}\n\n\
@@ -108,6 +123,7 @@ fn confirmation_mail(
         list_unsubscribe: None,
         subscriber_id: None,
         digest_day: None,
+        secret: Some(token),
     }
 }
 
@@ -131,12 +147,12 @@ pub async fn subscribe(
     outbox: web::Data<Outbox>,
     body: Json<SubscribeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limits.check_auth(client)?;
+    limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     body.validate()?;
-    let public_url = settings.public_url.clone();
+    let settings = settings.into_inner();
     let enqueued = db
-        .tx(move |conn| request_subscription(conn, &body.email, None, &public_url, now()))
+        .tx(move |conn| request_subscription(conn, &body.email, None, &settings, now()))
         .await?;
     if enqueued {
         outbox.wake();
@@ -150,7 +166,7 @@ async fn confirm_token(db: &Db, token: String) -> Result<(), ApiError> {
         .tx(move |conn| {
             let confirmed = repo::confirm(conn, &hash, now())?;
             if let Some(subscriber) = &confirmed {
-                repo::link_confirmed(conn, subscriber.id)?;
+                repo::link_confirmed(conn, subscriber.id, subscriber.confirm_user_id)?;
             }
             Ok(confirmed)
         })
@@ -165,41 +181,88 @@ async fn confirm_token(db: &Db, token: String) -> Result<(), ApiError> {
     }
 }
 
+/// The token of a POST: `?token=` (the button of our pages, one-click unsubscribe: any body),
+/// or a JSON body `{"token": ...}`.
+fn posted_token(query: TokenQuery, body: &[u8]) -> Result<String, ApiError> {
+    let token =
+        match query.token {
+            Some(token) => token,
+            None => serde_json::from_slice::<TokenRequest>(body)
+                .map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "give the token as `?token=` or as a JSON body `{{\"token\": ...}}`: {e}"
+                    ))
+                })?
+                .token,
+        };
+    Ok(token.trim().to_string())
+}
+
+/// A browser (our pages' buttons) rather than a program: it asks for HTML.
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
 /// Confirms a subscription with the token from the confirmation mail. Single use; 48 hours.
+/// The button of the link's page posts `?token=` and gets a page back; programs post JSON.
 #[utoipa::path(
     tag = "newsletter",
-    request_body = TokenRequest,
+    params(TokenQuery),
+    request_body(content = TokenRequest, description = "The token as JSON, unless it is in the query (the page's button: then any body)"),
     responses(
-        (status = 200, description = "Confirmed", body = SubscriptionStatus),
+        (status = 200, description = "Confirmed (a page saying so when the request accepts `text/html`)", body = SubscriptionStatus),
+        (status = 400, description = "No token in the query and no JSON body", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/newsletter/confirm")]
 pub async fn confirm(
+    req: HttpRequest,
     db: web::Data<Db>,
-    body: Json<TokenRequest>,
-) -> Result<web::Json<SubscriptionStatus>, ApiError> {
-    confirm_token(&db, body.into_inner().token).await?;
-    Ok(web::Json(SubscriptionStatus {
+    query: web::Query<TokenQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let token = posted_token(query.into_inner(), &body)?;
+    confirm_token(&db, token).await?;
+    if wants_html(&req) {
+        return Ok(page(Page {
+            title: "Subscription confirmed",
+            text: "The daily news digest will come to this address. Every digest has a link to \
+                   stop it.",
+            button: None,
+        }));
+    }
+    Ok(HttpResponse::Ok().json(SubscriptionStatus {
         status: "confirmed",
     }))
 }
 
-fn page(title: &str, text: &str, form: Option<&str>) -> HttpResponse {
-    let form = form.map_or(String::new(), |action| {
+/// A small page of ours: no script, no style, the API's security headers; `button` is a form
+/// that POSTs to its action (the only way our pages change anything).
+struct Page<'a> {
+    title: &'a str,
+    text: &'a str,
+    /// `(action, label)`
+    button: Option<(&'a str, &'a str)>,
+}
+
+fn page(page: Page) -> HttpResponse {
+    let form = page.button.map_or(String::new(), |(action, label)| {
         format!(
-            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" \
-             name=\"List-Unsubscribe\" value=\"One-Click\"><button type=\"submit\">\
-             Unsubscribe</button></form>",
-            html_escape(action)
+            "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
+            html_escape(action),
+            html_escape(label),
         )
     });
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width\"><title>{title}</title></head><body><h1>{title}</h1>\
          <p>{text}</p>{form}</body></html>",
-        title = html_escape(title),
-        text = html_escape(text),
+        title = html_escape(page.title),
+        text = html_escape(page.text),
     );
     HttpResponse::Ok()
         .content_type(ContentType::html())
@@ -207,27 +270,27 @@ fn page(title: &str, text: &str, form: Option<&str>) -> HttpResponse {
         .body(html)
 }
 
-/// The link in the confirmation mail: confirms, and answers with a small page for a human.
+/// The link in the confirmation mail, opened in a browser: a page with a button that POSTs.
+/// A GET never confirms: mail scanners and link previews open links.
 #[utoipa::path(
     tag = "newsletter",
     params(TokenQuery),
     responses(
-        (status = 200, description = "Confirmed: a page saying so", content_type = "text/html", body = String),
-        (status = 422, description = "Unknown, used or expired token", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page with a Confirm button", content_type = "text/html", body = String),
     )
 )]
 #[get("/api/v1/newsletter/confirm")]
-pub async fn confirm_link(
-    db: web::Data<Db>,
-    query: web::Query<TokenQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn confirm_link(query: web::Query<TokenQuery>) -> HttpResponse {
     let token = query.into_inner().token.unwrap_or_default();
-    confirm_token(&db, token).await?;
-    Ok(page(
-        "Subscription confirmed",
-        "The daily news digest will come to this address. Every digest has a link to stop it.",
-        None,
-    ))
+    let action = format!(
+        "/api/v1/newsletter/confirm?token={}",
+        url_encode(token.trim())
+    );
+    page(Page {
+        title: "Confirm the subscription",
+        text: "Press the button to get the daily news digest at this address.",
+        button: Some((&action, "Confirm the subscription")),
+    })
 }
 
 /// Unsubscribes with the token of a newsletter mail: `{token}` as JSON, or `?token=` with the
@@ -238,29 +301,19 @@ pub async fn confirm_link(
     params(TokenQuery),
     request_body(content = TokenRequest, description = "The token as JSON, unless it is in the query (one-click: then any body, usually `List-Unsubscribe=One-Click`)"),
     responses(
-        (status = 200, description = "Unsubscribed", body = SubscriptionStatus),
+        (status = 200, description = "Unsubscribed (a page saying so when the request accepts `text/html`)", body = SubscriptionStatus),
         (status = 400, description = "No token in the query and no JSON body", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/newsletter/unsubscribe")]
 pub async fn unsubscribe(
+    req: HttpRequest,
     db: web::Data<Db>,
     query: web::Query<TokenQuery>,
     body: web::Bytes,
-) -> Result<web::Json<SubscriptionStatus>, ApiError> {
-    let token =
-        match query.into_inner().token {
-            Some(token) => token,
-            None => serde_json::from_slice::<TokenRequest>(&body)
-                .map_err(|e| {
-                    ApiError::BadRequest(format!(
-                        "give the token as `?token=` or as a JSON body `{{\"token\": ...}}`: {e}"
-                    ))
-                })?
-                .token,
-        };
-    let token = token.trim().to_string();
+) -> Result<HttpResponse, ApiError> {
+    let token = posted_token(query.into_inner(), &body)?;
     let found = db
         .tx(move |conn| {
             let Some(subscriber) = repo::by_unsubscribe_token(conn, &token)? else {
@@ -276,7 +329,14 @@ pub async fn unsubscribe(
             "is not the unsubscribe token of any subscription",
         ));
     }
-    Ok(web::Json(SubscriptionStatus {
+    if wants_html(&req) {
+        return Ok(page(Page {
+            title: "Unsubscribed",
+            text: "The daily news digest will not come to this address any more.",
+            button: None,
+        }));
+    }
+    Ok(HttpResponse::Ok().json(SubscriptionStatus {
         status: "unsubscribed",
     }))
 }
@@ -297,11 +357,11 @@ pub async fn unsubscribe_page(query: web::Query<TokenQuery>) -> HttpResponse {
         "/api/v1/newsletter/unsubscribe?token={}",
         url_encode(token.trim())
     );
-    page(
-        "Unsubscribe from the daily digest",
-        "Press the button to stop the daily news digest at this address.",
-        Some(&action),
-    )
+    page(Page {
+        title: "Unsubscribe from the daily digest",
+        text: "Press the button to stop the daily news digest at this address.",
+        button: Some((&action, "Unsubscribe")),
+    })
 }
 
 /// Percent-encodes a query value (tokens are base64url already; this keeps anything else
@@ -375,7 +435,7 @@ pub async fn set_my_newsletter(
     body: Json<MyNewsletterUpdate>,
 ) -> Result<web::Json<MyNewsletter>, ApiError> {
     let wanted = body.into_inner().subscribed;
-    let public_url = settings.public_url.clone();
+    let settings = settings.into_inner();
     let (subscriber, enqueued) = db
         .tx(move |conn| {
             let account = accounts::user_by_id(conn, user.id)?;
@@ -389,7 +449,7 @@ pub async fn set_my_newsletter(
                 // Whatever the address's state, the account sees `pending` until the link in
                 // the mail is used: it must not learn whether someone else subscribes.
                 enqueued =
-                    request_subscription(conn, &account.email, Some(user.id), &public_url, at)?;
+                    request_subscription(conn, &account.email, Some(user.id), &settings, at)?;
             }
             if !wanted
                 && owned

@@ -25,3 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(admin_subscribers)
         .service(admin_digests);
 }
+
+/// Voids confirmation tokens that have expired (the retention task); how many.
+pub fn purge_expired(conn: &mut crate::db::DbConn) -> Result<usize, crate::error::ApiError> {
+    Ok(repo::void_expired_confirmations(conn, crate::db::now())?)
+}

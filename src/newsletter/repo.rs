@@ -21,6 +21,10 @@ pub struct Subscriber {
     pub pending_user_id: Option<i64>,
     pub confirm_sent_at: Option<NaiveDateTime>,
     pub unsubscribe_token: String,
+    pub confirm_count: i32,
+    pub confirm_window_at: Option<NaiveDateTime>,
+    /// The account that asked for the current confirmation token, if one did.
+    pub confirm_user_id: Option<i64>,
 }
 
 pub fn by_email_key(conn: &mut DbConn, email_key: &str) -> QueryResult<Option<Subscriber>> {
@@ -63,31 +67,49 @@ pub fn insert_pending(
     Ok(inserted == 1)
 }
 
-/// Makes the subscriber pending with a new confirmation, unless one was sent less than
-/// `interval` ago (so that repeated requests send one mail). Returns whether it did: the one
-/// request that wins sends the mail, however many come at once.
+/// A new confirmation for a subscriber.
+pub struct Renewal<'a> {
+    pub token_hash: &'a str,
+    pub at: NaiveDateTime,
+    pub ttl: Duration,
+    /// The account that asked for it: the owner if this token is used.
+    pub requested_by: Option<i64>,
+    /// Confirmation mails to the address since `window_at`, this one included.
+    pub count: i32,
+    pub window_at: NaiveDateTime,
+}
+
+/// Makes the subscriber pending with a new confirmation, provided no other request renewed it
+/// since `subscriber` was read (its `confirm_sent_at` unchanged): of requests that come at
+/// once, the one that wins sends the mail. Returns whether this one did.
 pub fn renew_confirmation(
     conn: &mut DbConn,
-    id: i64,
-    token_hash: &str,
-    at: NaiveDateTime,
-    ttl: Duration,
-    interval: Duration,
+    subscriber: &Subscriber,
+    renewal: &Renewal,
 ) -> QueryResult<bool> {
-    let due = subscribers::confirm_sent_at
-        .is_null()
-        .or(subscribers::confirm_sent_at.lt(at - interval));
+    use diesel::IntoSql;
+    use diesel::sql_types::Bool;
+    let sent = subscriber.confirm_sent_at;
+    // `confirm_sent_at IS NOT DISTINCT FROM sent`, in SQL both backends speak.
+    let unchanged = subscribers::confirm_sent_at
+        .eq(sent)
+        .or(subscribers::confirm_sent_at
+            .is_null()
+            .and(sent.is_none().into_sql::<Bool>()));
     let updated = diesel::update(
         subscribers::table
-            .find(id)
+            .find(subscriber.id)
             .filter(subscribers::status.ne(CONFIRMED))
-            .filter(due),
+            .filter(unchanged),
     )
     .set((
         subscribers::status.eq(PENDING),
-        subscribers::confirm_token_hash.eq(token_hash),
-        subscribers::confirm_expires_at.eq(at + ttl),
-        subscribers::confirm_sent_at.eq(at),
+        subscribers::confirm_token_hash.eq(renewal.token_hash),
+        subscribers::confirm_expires_at.eq(renewal.at + renewal.ttl),
+        subscribers::confirm_sent_at.eq(renewal.at),
+        subscribers::confirm_user_id.eq(renewal.requested_by),
+        subscribers::confirm_count.eq(renewal.count),
+        subscribers::confirm_window_at.eq(renewal.window_at),
     ))
     .execute(conn)?;
     Ok(updated == 1)
@@ -134,26 +156,30 @@ pub fn unsubscribe(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> QueryResult
     .execute(conn)
 }
 
-/// Notes that this account asked for the address's subscription; confirming makes it the
-/// owner (see [`link_confirmed`]).
-pub fn request_by_user(conn: &mut DbConn, id: i64, user_id: Option<i64>) -> QueryResult<usize> {
+/// Notes that this account asked for the address's subscription, so that it sees `pending`
+/// (whatever the address's state: it must not learn whether someone else subscribes).
+/// Ownership is not this: it goes with the token (see [`link_confirmed`]).
+pub fn request_by_user(conn: &mut DbConn, id: i64, user_id: i64) -> QueryResult<usize> {
     diesel::update(subscribers::table.find(id))
-        .set(subscribers::pending_user_id.eq(user_id))
+        .set(subscribers::pending_user_id.eq(Some(user_id)))
         .execute(conn)
 }
 
-/// On confirmation: the account that asked (if one did) owns the subscription now.
-pub fn link_confirmed(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
-    diesel::update(
-        subscribers::table
-            .find(id)
-            .filter(subscribers::pending_user_id.is_not_null()),
-    )
-    .set((
-        subscribers::user_id.eq(subscribers::pending_user_id),
-        subscribers::pending_user_id.eq(None::<i64>),
-    ))
-    .execute(conn)
+/// On confirmation with the token that `confirmed_by` asked for (if an account did): that
+/// account owns the subscription now. Nobody else's later request changes this.
+pub fn link_confirmed(conn: &mut DbConn, id: i64, confirmed_by: Option<i64>) -> QueryResult<usize> {
+    let target = subscribers::table.find(id);
+    match confirmed_by {
+        Some(owner) => diesel::update(target)
+            .set((
+                subscribers::user_id.eq(Some(owner)),
+                subscribers::pending_user_id.eq(None::<i64>),
+            ))
+            .execute(conn),
+        None => diesel::update(target)
+            .set(subscribers::pending_user_id.eq(None::<i64>))
+            .execute(conn),
+    }
 }
 
 /// A subscriber the digest goes to.
@@ -381,4 +407,18 @@ pub fn is_confirmed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
         .first(conn)
         .optional()
         .map(|confirmed| confirmed.unwrap_or(false))
+}
+
+/// Forgets confirmation tokens that expired before `now`.
+pub fn void_expired_confirmations(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        subscribers::table
+            .filter(subscribers::confirm_token_hash.is_not_null())
+            .filter(subscribers::confirm_expires_at.lt(now)),
+    )
+    .set((
+        subscribers::confirm_token_hash.eq(None::<String>),
+        subscribers::confirm_expires_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
 }

@@ -288,3 +288,11 @@ pub fn insert_subscribers(
         .values(&rows)
         .execute(c))
 }
+
+/// Accounts whose email is not in `domain`.
+pub fn accounts_not_in(conn: &mut DbConn, domain: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::email_key.not_like(format!("%@{domain}")))
+        .count()
+        .get_result(conn)
+}

@@ -278,7 +278,10 @@ async fn markdown_comes_out_sanitized() {
         .json();
     let html = comment["body_html"].as_str().unwrap();
     assert!(html.contains("<strong>bold</strong>"), "{html}");
-    assert!(html.contains("rel=\"nofollow ugc noopener\""), "{html}");
+    assert!(
+        html.contains("rel=\"nofollow ugc noopener noreferrer\""),
+        "{html}"
+    );
     // What the list serves is what was rendered at write time.
     let page = app.comments(topic, "?limit=100").await.json();
     let last = page["items"].as_array().unwrap().last().unwrap();
@@ -867,18 +870,25 @@ async fn deleting_an_article_while_readers_comment_keeps_the_counters() {
 
 #[actix_web::test]
 async fn votes_and_reports_are_rate_limited_per_account() {
-    let app =
-        TestApp::spawn_with(&[("TRIBUNE_RATE_LIMITS", "on"), ("TRIBUNE_WRITE_RATE", "2")]).await;
+    let app = TestApp::spawn_with(&[
+        ("TRIBUNE_RATE_LIMITS", "on"),
+        ("TRIBUNE_VOTE_RATE", "2"),
+        ("TRIBUNE_REPORT_RATE", "1"),
+    ])
+    .await;
     let anna = app.signed_up("anna").await;
     let boris = app.signed_up("boris").await;
     let topic = app.topic(&anna.access, "Busy").await;
     let id = app.commented(&anna.access, topic, "vote", None).await;
+    let other = app.commented(&anna.access, topic, "other", None).await;
     assert_eq!(app.vote(&boris.access, id, 1).await.status, 200);
     assert_eq!(app.vote(&boris.access, id, -1).await.status, 200);
     let res = app.vote(&boris.access, id, 0).await;
     res.problem(429);
     assert!(res.header("retry-after").is_some());
-    app.report(&boris.access, id, "spam").await.problem(429);
+    // Reports have a limit of their own.
+    assert_eq!(app.report(&boris.access, id, "spam").await.status, 202);
+    app.report(&boris.access, other, "spam").await.problem(429);
     // Someone else is not held back, nor is a moderator cleaning up.
     let clara = app.signed_up("clara").await;
     assert_eq!(app.vote(&clara.access, id, 1).await.status, 200);

@@ -26,6 +26,8 @@ pub struct TestDb {
     pub url: String,
     dir: PathBuf,
     postgres: Option<(String, String)>, // (admin url, database name)
+    /// Whether dropping this removes the database (false for [`TestDb::share`]'s copies).
+    owned: bool,
 }
 
 impl TestDb {
@@ -45,12 +47,14 @@ impl TestDb {
                     url,
                     dir,
                     postgres: Some((admin_url, name)),
+                    owned: true,
                 }
             }
             _ => TestDb {
                 url: format!("sqlite://{}", dir.join("tribune.db").display()),
                 dir,
                 postgres: None,
+                owned: true,
             },
         }
     }
@@ -61,6 +65,17 @@ impl TestDb {
 
     pub fn dir(&self) -> &PathBuf {
         &self.dir
+    }
+
+    /// The same database for a second server (another process of one site); the original
+    /// removes it.
+    pub fn share(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            dir: self.dir.clone(),
+            postgres: self.postgres.clone(),
+            owned: false,
+        }
     }
 }
 
@@ -79,6 +94,9 @@ pub fn with_database(url: &str, name: &str) -> String {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         if let Some((admin_url, name)) = &self.postgres
             && let Ok(mut admin) = PgConnection::establish(admin_url)
         {
@@ -269,6 +287,17 @@ impl TestApp {
 
     pub async fn get_as(&self, path: &str, token: &str) -> Response {
         self.send_json("GET", path, Some(token), None).await
+    }
+
+    /// What a browser sends when the button of one of our pages is pressed: an empty form
+    /// POST to `path`, asking for HTML.
+    pub async fn press_page_button(&self, path: &str) -> Response {
+        let request = self
+            .client
+            .post(self.url(path))
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .insert_header(("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"));
+        self.send(request, Some(Bytes::new())).await
     }
 
     // -- accounts --
@@ -505,6 +534,26 @@ impl TestApp {
     /// Waits for the view counter's flush (about every second).
     pub async fn after_flush(&self) {
         actix_web::rt::time::sleep(Duration::from_millis(1600)).await;
+    }
+
+    /// Another server on this test's database, as a second process of the same site would be.
+    pub async fn another_process(&self, extra: &[(&str, &str)]) -> TestApp {
+        let db = self.db.share();
+        let settings = test_settings(&db, extra);
+        TestApp::spawn_on(db, settings).await
+    }
+
+    /// Moves `table.column` back by `seconds` in every row (as if that much time had passed).
+    pub fn age(&self, table: &str, column: &str, seconds: i64) {
+        if self.db.is_postgres() {
+            self.sql(&format!(
+                "UPDATE {table} SET {column} = {column} - INTERVAL '{seconds} seconds'"
+            ));
+        } else {
+            self.sql(&format!(
+                "UPDATE {table} SET {column} = strftime('%Y-%m-%d %H:%M:%f', {column}, '-{seconds} seconds')"
+            ));
+        }
     }
 
     /// Runs a statement straight on the test's database (to set up what no endpoint does yet).

@@ -14,5 +14,6 @@ mod mail;
 mod moderation;
 mod newsletter;
 mod operations;
+mod security;
 mod smtp;
 mod spec;
