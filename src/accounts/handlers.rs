@@ -159,7 +159,7 @@ pub async fn register(
         (status = 401, description = "Wrong login or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests, or too many failed logins to this account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests or failed logins from this address, or failed logins to this account from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/auth/login")]
@@ -397,7 +397,8 @@ fn reset_mail(
     request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed; every session has ended"),
-        (status = 422, description = "Invalid, used or expired token, or a weak password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, used or expired token (checked first), or a weak password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/auth/password-reset/confirm")]
