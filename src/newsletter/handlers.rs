@@ -281,15 +281,31 @@ fn page(page: Page) -> HttpResponse {
 )]
 #[get("/api/v1/newsletter/confirm")]
 pub async fn confirm_link(query: web::Query<TokenQuery>) -> HttpResponse {
-    let token = query.into_inner().token.unwrap_or_default();
-    let action = format!(
-        "/api/v1/newsletter/confirm?token={}",
-        url_encode(token.trim())
-    );
+    link_page(
+        "/api/v1/newsletter/confirm",
+        query.into_inner(),
+        (
+            "Confirm the subscription",
+            "Press the button to get the daily news digest at this address.",
+        ),
+        "Confirm the subscription",
+    )
+}
+
+/// The page a mail's link opens: a title and a text, and a button labelled `label` that posts
+/// the link's token to `path`.
+fn link_page(
+    path: &str,
+    query: TokenQuery,
+    (title, text): (&str, &str),
+    label: &str,
+) -> HttpResponse {
+    let token = query.token.unwrap_or_default();
+    let action = format!("{path}?token={}", url_encode(token.trim()));
     page(Page {
-        title: "Confirm the subscription",
-        text: "Press the button to get the daily news digest at this address.",
-        button: Some((&action, "Confirm the subscription")),
+        title,
+        text,
+        button: Some((&action, label)),
     })
 }
 
@@ -352,16 +368,15 @@ pub async fn unsubscribe(
 )]
 #[get("/api/v1/newsletter/unsubscribe")]
 pub async fn unsubscribe_page(query: web::Query<TokenQuery>) -> HttpResponse {
-    let token = query.into_inner().token.unwrap_or_default();
-    let action = format!(
-        "/api/v1/newsletter/unsubscribe?token={}",
-        url_encode(token.trim())
-    );
-    page(Page {
-        title: "Unsubscribe from the daily digest",
-        text: "Press the button to stop the daily news digest at this address.",
-        button: Some((&action, "Unsubscribe")),
-    })
+    link_page(
+        "/api/v1/newsletter/unsubscribe",
+        query.into_inner(),
+        (
+            "Unsubscribe from the daily digest",
+            "Press the button to stop the daily news digest at this address.",
+        ),
+        "Unsubscribe",
+    )
 }
 
 /// Percent-encodes a query value (tokens are base64url already; this keeps anything else
