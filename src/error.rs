@@ -218,6 +218,11 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, ref info) if info.message().contains("database is locked") => {
                 ApiError::Unavailable(error.into())
             }
+            // The database went away under a query (PostgreSQL's connection lost, SQLite's
+            // file unwritable or gone): retryable, never the client's fault.
+            Error::DatabaseError(_, ref info) if is_database_away(info.message()) => {
+                ApiError::Unavailable(error.into())
+            }
             // PostgreSQL refuses NUL characters in text and dates beyond its range: the
             // client's input, so a 400, never a 500.
             Error::DatabaseError(_, ref info)
@@ -235,6 +240,23 @@ impl From<diesel::result::Error> for ApiError {
             other => ApiError::Internal(other.into()),
         }
     }
+}
+
+/// Whether a database error says the database itself is unreachable or unusable now.
+fn is_database_away(message: &str) -> bool {
+    const AWAY: [&str; 10] = [
+        "server closed the connection",
+        "no connection to the server",
+        "could not receive data",
+        "could not send data",
+        "terminating connection",
+        "connection to server",
+        "readonly database",
+        "unable to open database file",
+        "disk I/O error",
+        "database or disk is full",
+    ];
+    AWAY.iter().any(|words| message.contains(words))
 }
 
 /// The field behind a unique violation. PostgreSQL names the constraint

@@ -89,6 +89,10 @@ impl Application {
         let rate_limits = web::Data::new(RateLimits::from_settings(&settings));
         let trusted_proxies = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
         let outbox = web::Data::new(Outbox::default());
+        let taken = crate::mail::take_over_claims(&db).await?;
+        if taken > 0 {
+            tracing::info!(mails = taken, "mail: took over what the last process was sending");
+        }
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
 
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -123,6 +127,10 @@ impl Application {
                 mailer,
                 outbox.get_ref().clone(),
                 settings.mail_rate,
+                shutdown_rx.clone(),
+            )),
+            actix_web::rt::spawn(crate::db::health::run_probe(
+                db.health(),
                 shutdown_rx.clone(),
             )),
             actix_web::rt::spawn(crate::retention::run(

@@ -84,6 +84,7 @@ pub struct Metrics {
     pool_connections: Gauge,
     pool_idle: Gauge,
     live_streams: Gauge,
+    db_up: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -127,6 +128,12 @@ impl Metrics {
             "Largest size of this process's database pool",
             pool_max_gauge.clone(),
         );
+        let db_up: Gauge = Gauge::default();
+        registry.register(
+            "db_up",
+            "1 while the database answers this process's probe, 0 while it is away",
+            db_up.clone(),
+        );
         let live_streams: Gauge = Gauge::default();
         registry.register(
             "live_streams",
@@ -134,6 +141,7 @@ impl Metrics {
             live_streams.clone(),
         );
         Metrics {
+            db_up,
             live_streams,
             registry,
             requests,
@@ -163,6 +171,7 @@ impl Metrics {
         let state = db.pool_state();
         self.pool_connections.set(state.connections.into());
         self.pool_idle.set(state.idle_connections.into());
+        self.db_up.set(i64::from(db.is_up()));
         let mut text = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
             tracing::error!(error = %e, "cannot encode metrics");

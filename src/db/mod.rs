@@ -8,10 +8,12 @@
 //!   `BEGIN IMMEDIATE`, so a read that turns into a write cannot fail with SQLITE_BUSY halfway.
 //! * Migrations are embedded from `migrations/sqlite` and `migrations/postgres` (same names).
 
+pub mod health;
 pub mod repo;
 pub mod schema;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
@@ -58,11 +60,26 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 #[derive(Debug, Clone)]
 pub struct Manager {
     target: DatabaseTarget,
+    /// SQLite: whether a missing file may be created (only the first connection, which
+    /// migrates; a pooled connection must never make an empty database where the real one
+    /// was removed or moved away).
+    create: bool,
 }
 
 impl Manager {
     pub fn new(target: DatabaseTarget) -> Self {
-        Manager { target }
+        Manager {
+            target,
+            create: true,
+        }
+    }
+
+    /// Connections that open an existing SQLite file only.
+    pub fn existing_only(target: DatabaseTarget) -> Self {
+        Manager {
+            target,
+            create: false,
+        }
     }
 
     pub fn connect(&self) -> Result<DbConn, r2d2::Error> {
@@ -72,8 +89,15 @@ impl Manager {
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseTarget::Sqlite(path) => {
                 let path = path.to_string_lossy();
+                // `mode=rw`: open, never create (SQLite URI filenames; diesel opens with
+                // SQLITE_OPEN_URI). Paths with URI syntax in them are opened as they are.
+                let name = if self.create || path.contains(['?', '#', '%']) {
+                    path.to_string()
+                } else {
+                    format!("file:{path}?mode=rw")
+                };
                 let mut conn =
-                    SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
+                    SqliteConnection::establish(&name).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
@@ -105,6 +129,34 @@ pub type Pool = r2d2::Pool<Manager>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    /// Whether the database answers, as [`health::run_probe`] last found.
+    health: Arc<health::Health>,
+    /// How long a request waits for a connection while the database answers.
+    timeout: Duration,
+}
+
+/// How often a request waiting for a connection looks at the database's health again.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(25);
+
+/// A pooled connection, at once `503` while the database is known to be away; otherwise
+/// waiting up to `timeout` for one (a busy pool), giving up as soon as the probe finds the
+/// database gone.
+fn checkout(
+    pool: &Pool,
+    health: &health::Health,
+    timeout: Duration,
+) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+    let started = Instant::now();
+    loop {
+        if !health.is_up() {
+            return Err(health::unreachable());
+        }
+        match pool.get_timeout(CHECKOUT_SLICE.min(timeout)) {
+            Ok(conn) => return Ok(conn),
+            Err(e) if started.elapsed() >= timeout => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
 }
 
 impl Db {
@@ -115,7 +167,7 @@ impl Db {
         pool_size: u32,
         timeout: Duration,
     ) -> anyhow::Result<Db> {
-        let manager = Manager::new(target.clone());
+        let manager = Manager::existing_only(target.clone());
         let mut conn = connect(target)?;
         run_migrations(&mut conn)?;
         drop(conn);
@@ -126,7 +178,20 @@ impl Db {
             .test_on_check_out(true)
             .error_handler(Box::new(LogPoolErrors))
             .build(manager)?;
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            health: Arc::new(health::Health::new(target)),
+            timeout,
+        })
+    }
+
+    /// Whether the database answered the last probe.
+    pub fn is_up(&self) -> bool {
+        self.health.is_up()
+    }
+
+    pub(crate) fn health(&self) -> Arc<health::Health> {
+        self.health.clone()
     }
 
     pub fn pool_state(&self) -> r2d2::State {
@@ -139,9 +204,9 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, health, timeout) = (self.pool.clone(), self.health.clone(), self.timeout);
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(ApiError::from)?;
+            let mut conn = checkout(&pool, &health, timeout)?;
             f(&mut conn)
         })
         .await
@@ -157,11 +222,12 @@ impl Db {
         self.run(move |conn| transaction(conn, f)).await
     }
 
-    /// Checks that the database answers within `timeout`, for `/readyz`.
+    /// Checks that the database answers within `timeout`, for `/readyz`: at once `503` while
+    /// the probe finds it away.
     pub async fn ping(&self, timeout: Duration) -> Result<(), ApiError> {
-        let pool = self.pool.clone();
+        let (pool, health) = (self.pool.clone(), self.health.clone());
         actix_web::web::block(move || {
-            let mut conn = pool.get_timeout(timeout).map_err(ApiError::from)?;
+            let mut conn = checkout(&pool, &health, timeout)?;
             conn.batch_execute("SELECT 1").map_err(ApiError::from)
         })
         .await
@@ -170,7 +236,7 @@ impl Db {
 
     /// A connection for command-line tools, outside any request.
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
-        self.pool.get().map_err(ApiError::from)
+        checkout(&self.pool, &self.health, self.timeout)
     }
 }
 

@@ -79,6 +79,7 @@ diesel::table! {
         subscriber_id -> Nullable<BigInt>,
         digest_day -> Nullable<Text>,
         secret -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
     }
 }
 

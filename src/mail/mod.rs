@@ -25,7 +25,11 @@ use repo::Mail;
 
 const BATCH: i64 = 10;
 const MAX_ATTEMPTS: i32 = 8;
-const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+/// How long a claim on a mail holds without renewal: a sender that dies leaves its mails to
+/// others this long at most.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// How often a live sender renews its claims.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// Where mail goes.
@@ -195,14 +199,13 @@ pub async fn run_worker(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let gap = Duration::from_secs(1) / rate.max(1);
+    let claim = new_claim();
+    let renewer = actix_web::rt::spawn(renew_claims(db.clone(), claim.clone()));
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let batch = match db
-            .tx(|conn| Ok(repo::claim_due(conn, crate::db::now(), BATCH, LEASE)?))
-            .await
-        {
+        let batch = match claim_batch(&db, &claim).await {
             Ok(batch) => batch,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim mail");
@@ -218,11 +221,46 @@ pub async fn run_worker(
             continue;
         }
         for mail in batch {
-            deliver(&db, &mailer, mail).await;
+            deliver(&db, &mailer, &claim, mail).await;
             tokio::time::sleep(gap).await;
         }
     }
+    renewer.abort();
     tracing::info!("mail worker stopped");
+}
+
+/// A sender's claim id: random, so that a restarted process never mistakes a dead one's
+/// claims for its own.
+fn new_claim() -> Arc<str> {
+    Arc::from(crate::auth::tokens::random_token())
+}
+
+async fn claim_batch(db: &Db, claim: &Arc<str>) -> Result<Vec<Mail>, crate::error::ApiError> {
+    let claim = claim.clone();
+    db.tx(move |conn| Ok(repo::claim_due(conn, &claim, crate::db::now(), BATCH, LEASE)?))
+        .await
+}
+
+/// Renews the sender's claims every [`RENEW_EVERY`] while it lives (the task is aborted when
+/// the sender stops; a killed process renews nothing, and its mails are due again within
+/// [`LEASE`]).
+async fn renew_claims(db: Db, claim: Arc<str>) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let claim = claim.clone();
+        let renewed = db
+            .run(move |conn| Ok(repo::renew_claims(conn, &claim, crate::db::now() + LEASE)?))
+            .await;
+        if let Err(error) = renewed {
+            tracing::warn!(%error, "cannot renew mail claims");
+        }
+    }
+}
+
+/// SQLite, as `serve` starts: takes over every claim a stopped process left (one process owns
+/// the file), so that its mails go out at once.
+pub async fn take_over_claims(db: &Db) -> Result<usize, crate::error::ApiError> {
+    db.run(|conn| Ok(repo::take_over_claims(conn)?)).await
 }
 
 /// Sends every mail that is due now, `rate` a second at most, and returns how many it tried:
@@ -233,24 +271,30 @@ pub async fn drain(
     rate: u32,
 ) -> Result<usize, crate::error::ApiError> {
     let gap = Duration::from_secs(1) / rate.max(1);
+    let claim = new_claim();
+    let renewer = actix_web::rt::spawn(renew_claims(db.clone(), claim.clone()));
     let mut tried = 0;
-    loop {
-        let batch = db
-            .tx(|conn| Ok(repo::claim_due(conn, crate::db::now(), BATCH, LEASE)?))
-            .await?;
+    let result = loop {
+        let batch = match claim_batch(db, &claim).await {
+            Ok(batch) => batch,
+            Err(e) => break Err(e),
+        };
         if batch.is_empty() {
-            return Ok(tried);
+            break Ok(tried);
         }
         for mail in batch {
-            deliver(db, &mailer, mail).await;
+            deliver(db, &mailer, &claim, mail).await;
             tried += 1;
             tokio::time::sleep(gap).await;
         }
-    }
+    };
+    renewer.abort();
+    result
 }
 
-async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
+async fn deliver(db: &Db, mailer: &Arc<Mailer>, claim: &Arc<str>, mail: Mail) {
     let (id, key, attempts) = (mail.id, mail.dedup_key.clone(), mail.attempts);
+    let claim = claim.clone();
     let subscriber = mail.subscriber_id;
     if let Some(subscriber) = subscriber {
         // Sending a digest takes hours at the rate limit: whoever unsubscribed (or started
@@ -262,8 +306,8 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
             tracing::info!(mail = %key, "not sent: the subscriber has left");
             let recorded = db
                 .run(move |conn| {
-                    repo::mark_attempt_failed(conn, id, "not sent: the subscriber has left", None)?;
-                    Ok(())
+                    let left = "not sent: the subscriber has left";
+                    Ok(repo::mark_attempt_failed(conn, id, &claim, left, None)?)
                 })
                 .await;
             if let Err(e) = recorded {
@@ -281,38 +325,39 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, mail: Mail) {
         Ok(()) => {
             tracing::info!(mail = %key, attempts, "mail sent");
             db.run(move |conn| {
-                repo::mark_sent(conn, id, now)?;
-                if let Some(subscriber) = subscriber {
+                let held = repo::mark_sent(conn, id, &claim, now)?;
+                if held && let Some(subscriber) = subscriber {
                     crate::newsletter::repo::clear_bounces(conn, subscriber)?;
                 }
-                Ok(())
+                Ok(held)
             })
             .await
         }
         Err(SendError::Transient(error)) => {
             let retry_at = backoff(attempts).map(|delay| now + delay);
             tracing::warn!(mail = %key, attempts, %error, gave_up = retry_at.is_none(), "mail not sent");
-            db.run(move |conn| {
-                repo::mark_attempt_failed(conn, id, &error, retry_at)?;
-                Ok(())
-            })
-            .await
+            db.run(move |conn| Ok(repo::mark_attempt_failed(conn, id, &claim, &error, retry_at)?))
+                .await
         }
         Err(SendError::Permanent(error)) => {
             tracing::warn!(mail = %key, attempts, %error, "mail refused for good");
             db.run(move |conn| {
-                repo::mark_attempt_failed(conn, id, &error, None)?;
-                if let Some(subscriber) = subscriber {
+                let held = repo::mark_attempt_failed(conn, id, &claim, &error, None)?;
+                if held && let Some(subscriber) = subscriber {
                     crate::newsletter::repo::record_bounce(conn, subscriber)?;
                 }
-                Ok(())
+                Ok(held)
             })
             .await
         }
     };
-    if let Err(e) = recorded {
+    match recorded {
+        Ok(true) => {}
+        // Another sender took the mail over (this one's lease ran out, e.g. while the database
+        // was away): it may go twice, never not at all.
+        Ok(false) => tracing::warn!(mail = %key, "the claim on this mail was lost before its outcome was recorded"),
         // The lease runs out and the mail is tried again: at least once, never lost.
-        tracing::error!(mail = %key, error = %e, "cannot record a mail's outcome");
+        Err(e) => tracing::error!(mail = %key, error = %e, "cannot record a mail's outcome"),
     }
 }
 

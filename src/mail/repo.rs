@@ -74,12 +74,14 @@ pub fn enqueue_all(conn: &mut DbConn, mails: &[NewMail]) -> QueryResult<usize> {
     Ok(inserted)
 }
 
-/// Claims up to `limit` due mails for `lease`: pending ones whose time has come, and ones a
-/// crashed sender left in `sending` past their lease. On PostgreSQL, `SKIP LOCKED` lets several
-/// processes claim at once without taking the same mail; SQLite's `BEGIN IMMEDIATE` (the
-/// caller's transaction) serializes claims.
+/// Claims up to `limit` due mails for `claim` until `lease` from now: pending ones whose time
+/// has come, and ones whose claim ran out (their worker died: a live worker renews its
+/// claims, see [`renew_claims`]). On PostgreSQL, `SKIP LOCKED` lets several processes claim at
+/// once without taking the same mail; SQLite's `BEGIN IMMEDIATE` (the caller's transaction)
+/// serializes claims.
 pub fn claim_due(
     conn: &mut DbConn,
+    claim: &str,
     now: NaiveDateTime,
     limit: i64,
     lease: Duration,
@@ -106,6 +108,7 @@ pub fn claim_due(
     diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
         .set((
             outbox::status.eq("sending"),
+            outbox::claimed_by.eq(claim),
             outbox::locked_until.eq(Some(now + lease)),
             outbox::attempts.eq(outbox::attempts + 1),
         ))
@@ -117,46 +120,88 @@ pub fn claim_due(
         .load(conn)
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(outbox::table.find(id))
+/// Extends the lease of every mail `claim` holds: the sender is alive.
+pub fn renew_claims(conn: &mut DbConn, claim: &str, until: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::claimed_by.eq(claim))
+            .filter(outbox::status.eq("sending")),
+    )
+    .set(outbox::locked_until.eq(Some(until)))
+    .execute(conn)
+}
+
+/// SQLite, at the start of `serve` (one process owns the file): whatever was being sent when
+/// the last process stopped is due again now, not when its lease runs out.
+pub fn take_over_claims(conn: &mut DbConn) -> QueryResult<usize> {
+    let DbConn::Sqlite(sqlite) = conn else {
+        return Ok(0);
+    };
+    diesel::update(outbox::table.filter(outbox::status.eq("sending")))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::claimed_by.eq(None::<String>),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(sqlite)
+}
+
+/// The mail `id` while `claim` still holds it.
+macro_rules! held {
+    ($id:expr, $claim:expr) => {
+        outbox::table
+            .find($id)
+            .filter(outbox::claimed_by.eq($claim))
+            .filter(outbox::status.eq("sending"))
+    };
+}
+
+/// Records a mail as sent, if `claim` still holds it: `false` when the claim was lost (the
+/// lease ran out and another worker took the mail).
+pub fn mark_sent(conn: &mut DbConn, id: i64, claim: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(held!(id, claim))
         .set((
             outbox::status.eq("sent"),
             outbox::secret.eq(None::<String>),
             outbox::sent_at.eq(Some(now)),
+            outbox::claimed_by.eq(None::<String>),
             outbox::locked_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Puts a mail back for another attempt at `retry_at`, or marks it failed when `retry_at` is
-/// `None`.
+/// `None`, if `claim` still holds it (`false` otherwise).
 pub fn mark_attempt_failed(
     conn: &mut DbConn,
     id: i64,
+    claim: &str,
     error: &str,
     retry_at: Option<NaiveDateTime>,
-) -> QueryResult<usize> {
+) -> QueryResult<bool> {
     let status = if retry_at.is_some() {
         "pending"
     } else {
         "failed"
     };
-    let target = outbox::table.find(id);
     let changes = (
         outbox::status.eq(status),
+        outbox::claimed_by.eq(None::<String>),
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(Some(error)),
     );
-    match retry_at {
-        Some(at) => diesel::update(target)
+    let updated = match retry_at {
+        Some(at) => diesel::update(held!(id, claim))
             .set((changes, outbox::next_attempt_at.eq(at)))
             .execute(conn),
         // Given up: nobody will send it, so its secret goes.
-        None => diesel::update(target)
+        None => diesel::update(held!(id, claim))
             .set((changes, outbox::secret.eq(None::<String>)))
             .execute(conn),
-    }
+    }?;
+    Ok(updated == 1)
 }
 
 /// Deletes sent and failed mails older than `before`. A digest's key is not needed after its

@@ -1,0 +1,140 @@
+//! Whether the database answers: one probe task per process (`serve`) checks every
+//! [`PROBE_EVERY`], and while it finds the database away every request that needs it answers
+//! `503` at once instead of waiting out the pool's timeout; `/readyz` says `503` too. When the
+//! database answers again, so does everything, without a restart.
+//!
+//! PostgreSQL: the probe keeps a connection of its own and runs `SELECT 1` (a new connection
+//! after a failure, giving up after two seconds). SQLite: the probe also checks that the file
+//! at the path is still the one the process opened: a file removed or replaced means that
+//! writes would go to a file nobody will see again, so the database counts as away.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use tokio::sync::watch;
+
+use super::{DbConn, Manager};
+use crate::config::{DatabaseTarget, Secret};
+use crate::error::ApiError;
+
+/// How often the probe looks.
+pub const PROBE_EVERY: Duration = Duration::from_millis(100);
+/// A probe that has not answered in this time counts as a failure.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The database's health, as the probe last found it.
+pub struct Health {
+    up: AtomicBool,
+    target: DatabaseTarget,
+    /// SQLite: the (device, inode) of the file opened at start.
+    file: Option<(u64, u64)>,
+}
+
+impl Health {
+    pub fn new(target: &DatabaseTarget) -> Health {
+        let file = match target {
+            DatabaseTarget::Sqlite(path) => file_id(path),
+            DatabaseTarget::Postgres(_) => None,
+        };
+        Health {
+            up: AtomicBool::new(true),
+            target: probe_target(target),
+            file,
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Acquire)
+    }
+
+    fn set(&self, up: bool) {
+        let was = self.up.swap(up, Ordering::AcqRel);
+        match (was, up) {
+            (true, false) => tracing::error!("database unreachable: answering 503 until it is back"),
+            (false, true) => tracing::warn!("database reachable again"),
+            _ => {}
+        }
+    }
+}
+
+/// The answer while the database is away.
+pub fn unreachable() -> ApiError {
+    ApiError::Unavailable(anyhow::anyhow!("the database is unreachable"))
+}
+
+#[cfg(unix)]
+fn file_id(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::path::Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// The probe's own connection target: PostgreSQL with a connect timeout, so that a database
+/// behind a silent network fails the probe instead of hanging it.
+fn probe_target(target: &DatabaseTarget) -> DatabaseTarget {
+    match target {
+        DatabaseTarget::Postgres(url) if !url.expose().contains("connect_timeout") => {
+            let glue = if url.expose().contains('?') { '&' } else { '?' };
+            DatabaseTarget::Postgres(Secret::new(format!(
+                "{}{glue}connect_timeout=2",
+                url.expose()
+            )))
+        }
+        other => other.clone(),
+    }
+}
+
+/// One look: `(the connection to keep, whether the database answered)`.
+fn probe_once(health: &Health, conn: Option<DbConn>) -> (Option<DbConn>, bool) {
+    if let DatabaseTarget::Sqlite(path) = &health.target
+        && health.file.is_some()
+        && file_id(path) != health.file
+    {
+        return (None, false);
+    }
+    let mut conn = match conn {
+        Some(conn) => conn,
+        None => match Manager::existing_only(health.target.clone()).connect() {
+            Ok(conn) => conn,
+            Err(_) => return (None, false),
+        },
+    };
+    match conn.batch_execute("SELECT 1") {
+        Ok(()) => (Some(conn), true),
+        Err(_) => (None, false),
+    }
+}
+
+/// The probe task of `serve`, until `shutdown`.
+pub async fn run_probe(health: Arc<Health>, mut shutdown: watch::Receiver<bool>) {
+    let mut conn: Option<DbConn> = None;
+    // A look that outlived its timeout is awaited again rather than doubled.
+    let mut pending = None;
+    loop {
+        let mut look = pending.take().unwrap_or_else(|| {
+            let (health, conn) = (health.clone(), conn.take());
+            actix_web::rt::task::spawn_blocking(move || probe_once(&health, conn))
+        });
+        match tokio::time::timeout(PROBE_TIMEOUT, &mut look).await {
+            Ok(Ok((kept, up))) => {
+                conn = kept;
+                health.set(up);
+            }
+            Ok(Err(_)) => health.set(false),
+            Err(_) => {
+                health.set(false);
+                pending = Some(look);
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PROBE_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
