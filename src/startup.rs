@@ -91,7 +91,10 @@ impl Application {
         let outbox = web::Data::new(Outbox::default());
         let taken = crate::mail::take_over_claims(&db).await?;
         if taken > 0 {
-            tracing::info!(mails = taken, "mail: took over what the last process was sending");
+            tracing::info!(
+                mails = taken,
+                "mail: took over what the last process was sending"
+            );
         }
         let mailer = Arc::new(Mailer::from_settings(&settings)?);
 

@@ -52,7 +52,9 @@ impl Health {
     fn set(&self, up: bool) {
         let was = self.up.swap(up, Ordering::AcqRel);
         match (was, up) {
-            (true, false) => tracing::error!("database unreachable: answering 503 until it is back"),
+            (true, false) => {
+                tracing::error!("database unreachable: answering 503 until it is back")
+            }
             (false, true) => tracing::warn!("database reachable again"),
             _ => {}
         }

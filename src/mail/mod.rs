@@ -237,8 +237,16 @@ fn new_claim() -> Arc<str> {
 
 async fn claim_batch(db: &Db, claim: &Arc<str>) -> Result<Vec<Mail>, crate::error::ApiError> {
     let claim = claim.clone();
-    db.tx(move |conn| Ok(repo::claim_due(conn, &claim, crate::db::now(), BATCH, LEASE)?))
-        .await
+    db.tx(move |conn| {
+        Ok(repo::claim_due(
+            conn,
+            &claim,
+            crate::db::now(),
+            BATCH,
+            LEASE,
+        )?)
+    })
+    .await
 }
 
 /// Renews the sender's claims every [`RENEW_EVERY`] while it lives (the task is aborted when
@@ -336,8 +344,12 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, claim: &Arc<str>, mail: Mail) {
         Err(SendError::Transient(error)) => {
             let retry_at = backoff(attempts).map(|delay| now + delay);
             tracing::warn!(mail = %key, attempts, %error, gave_up = retry_at.is_none(), "mail not sent");
-            db.run(move |conn| Ok(repo::mark_attempt_failed(conn, id, &claim, &error, retry_at)?))
-                .await
+            db.run(move |conn| {
+                Ok(repo::mark_attempt_failed(
+                    conn, id, &claim, &error, retry_at,
+                )?)
+            })
+            .await
         }
         Err(SendError::Permanent(error)) => {
             tracing::warn!(mail = %key, attempts, %error, "mail refused for good");
@@ -355,7 +367,9 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, claim: &Arc<str>, mail: Mail) {
         Ok(true) => {}
         // Another sender took the mail over (this one's lease ran out, e.g. while the database
         // was away): it may go twice, never not at all.
-        Ok(false) => tracing::warn!(mail = %key, "the claim on this mail was lost before its outcome was recorded"),
+        Ok(false) => {
+            tracing::warn!(mail = %key, "the claim on this mail was lost before its outcome was recorded")
+        }
         // The lease runs out and the mail is tried again: at least once, never lost.
         Err(e) => tracing::error!(mail = %key, error = %e, "cannot record a mail's outcome"),
     }

@@ -514,21 +514,7 @@ impl TestApp {
 
     /// Checks every denormalized comment counter against a recount of visible comments.
     pub fn assert_counters_match_a_recount(&self) {
-        let off = self.number(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM discussions d WHERE d.replies <> \
-             (SELECT COUNT(*) FROM comments c WHERE c.discussion_id = d.id AND c.status = 'visible')",
-        );
-        assert_eq!(off, 0, "discussions whose replies differ from a recount");
-        let off = self.number(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM users u WHERE u.comments_count <> \
-             (SELECT COUNT(*) FROM comments c WHERE c.author_id = u.id AND c.status = 'visible')",
-        );
-        assert_eq!(off, 0, "users whose comments_count differs from a recount");
-        let off = self.number(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM comments c WHERE c.score <> \
-             (SELECT COALESCE(SUM(v.value), 0) FROM comment_votes v WHERE v.comment_id = c.id)",
-        );
-        assert_eq!(off, 0, "comments whose score differs from their votes");
+        self.db.assert_counters_match_a_recount()
     }
 
     /// Waits for the view counter's flush (about every second).
@@ -558,13 +544,48 @@ impl TestApp {
 
     /// Runs a statement straight on the test's database (to set up what no endpoint does yet).
     pub fn sql(&self, statement: &str) {
+        self.db.sql(statement)
+    }
+
+    /// One number from the test's database: `query` must select it `AS n`.
+    pub fn number(&self, query: &str) -> i64 {
+        self.db.number(query)
+    }
+
+    pub fn connection(&self) -> tribune::db::DbConn {
+        self.db.connection()
+    }
+}
+
+impl TestDb {
+    /// Checks every denormalized comment counter against a recount of visible comments.
+    pub fn assert_counters_match_a_recount(&self) {
+        let off = self.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM discussions d WHERE d.replies <> \
+             (SELECT COUNT(*) FROM comments c WHERE c.discussion_id = d.id AND c.status = 'visible')",
+        );
+        assert_eq!(off, 0, "discussions whose replies differ from a recount");
+        let off = self.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM users u WHERE u.comments_count <> \
+             (SELECT COUNT(*) FROM comments c WHERE c.author_id = u.id AND c.status = 'visible')",
+        );
+        assert_eq!(off, 0, "users whose comments_count differs from a recount");
+        let off = self.number(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM comments c WHERE c.score <> \
+             (SELECT COALESCE(SUM(v.value), 0) FROM comment_votes v WHERE v.comment_id = c.id)",
+        );
+        assert_eq!(off, 0, "comments whose score differs from their votes");
+    }
+
+    /// Runs a statement straight on the database.
+    pub fn sql(&self, statement: &str) {
         let mut conn = self.connection();
         diesel::sql_query(statement)
             .execute(&mut conn)
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 
-    /// One number from the test's database: `query` must select it `AS n`.
+    /// One number from the database: `query` must select it `AS n`.
     pub fn number(&self, query: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
         struct Row {
@@ -579,7 +600,7 @@ impl TestApp {
     }
 
     pub fn connection(&self) -> tribune::db::DbConn {
-        let target = tribune::config::DatabaseTarget::parse(&self.db.url).unwrap();
+        let target = tribune::config::DatabaseTarget::parse(&self.url).unwrap();
         tribune::db::connect(&target).unwrap()
     }
 }

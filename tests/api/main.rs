@@ -8,6 +8,7 @@ mod comments;
 mod cors;
 mod discussions;
 mod errors;
+mod faults;
 mod helpers;
 mod jwt;
 mod mail;

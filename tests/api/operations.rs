@@ -126,7 +126,7 @@ async fn readyz_follows_the_database_going_away_and_coming_back() {
 }
 
 /// `host:port` of a PostgreSQL URL.
-fn upstream_address(url: &str) -> String {
+pub fn upstream_address(url: &str) -> String {
     let after_scheme = &url[url.find("://").unwrap() + 3..];
     let host_port = after_scheme.split('/').next().unwrap();
     let host_port = host_port.rsplit('@').next().unwrap();
@@ -137,7 +137,7 @@ fn upstream_address(url: &str) -> String {
     }
 }
 
-mod proxy {
+pub mod proxy {
     //! A TCP proxy that can be cut (every connection closed, the port refusing) and restored.
     use std::sync::{Arc, Mutex};
     use tokio::net::{TcpListener, TcpStream};

@@ -15,6 +15,9 @@ pub struct MailSink {
     rcpt_codes: Arc<Mutex<VecDeque<u16>>>,
     /// How many RCPT commands came.
     pub attempts: Arc<Mutex<usize>>,
+    /// How long to think before answering RCPT (a slow server; a sender killed meanwhile
+    /// delivers nothing).
+    rcpt_delay: Arc<Mutex<Duration>>,
 }
 
 impl MailSink {
@@ -38,6 +41,11 @@ impl MailSink {
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Takes `delay` before answering each RCPT from now on.
+    pub fn slow_down(&self, delay: Duration) {
+        *self.rcpt_delay.lock().unwrap() = delay;
     }
 
     /// Answers the next RCPT commands with these codes.
@@ -91,6 +99,8 @@ impl MailSink {
                 out.write_all(b"250 OK\r\n")?;
             } else if command.starts_with("RCPT") {
                 *self.attempts.lock().unwrap() += 1;
+                let delay = *self.rcpt_delay.lock().unwrap();
+                std::thread::sleep(delay);
                 match self.rcpt_codes.lock().unwrap().pop_front() {
                     Some(code) => out.write_all(format!("{code} not now\r\n").as_bytes())?,
                     None => out.write_all(b"250 OK\r\n")?,
