@@ -4,6 +4,9 @@
 //! over `TRIBUNE_BODY_LIMIT` a `413`, and well-formed JSON of the wrong shape (a missing field,
 //! a string where a number belongs) a `422` whose `errors` name the field by its path
 //! (`user.email`, `tags[2]`).
+//!
+//! A NUL character in a string (`\u0000`) becomes U+FFFD: PostgreSQL cannot store it, SQLite
+//! can, and text must mean the same on both.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +15,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -79,11 +83,73 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Deserializes a JSON document, telling syntax errors (400) from shape errors (422).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // Every body is an object; serde would also take a struct from an array of its fields.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    let bytes = without_nul(bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| json_error(e.path().to_string(), e.into_inner()))?;
     deserializer.end().map_err(|e| json_error(".".into(), e))?;
     Ok(value)
+}
+
+/// A JSON integer, also when written as a number with a zero fraction (`1.0` is the integer 1
+/// to JSON Schema). For `#[serde(deserialize_with = "...")]` on integer fields.
+pub fn integer<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match (number.as_i64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+        _ => None,
+    };
+    whole
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| D::Error::custom(format!("{number} is not an integer in range")))
+}
+
+/// [`integer`] for an optional field.
+pub fn optional_integer<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    #[derive(serde::Deserialize)]
+    struct Whole<T: TryFrom<i64>>(#[serde(deserialize_with = "integer")] T);
+    Ok(Option::<Whole<T>>::deserialize(deserializer)?.map(|w| w.0))
+}
+
+/// The document with every `\u0000` escape written as `\ufffd` (a raw NUL byte is not JSON
+/// at all, and the parser refuses it).
+fn without_nul(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const NUL: &[u8] = b"\\u0000";
+    if !bytes.windows(NUL.len()).any(|w| w == NUL) {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            // An escape: two bytes at least, six for `\uXXXX`.
+            if bytes[i..].starts_with(NUL) {
+                out.extend_from_slice(b"\\ufffd");
+                i += NUL.len();
+            } else {
+                out.extend_from_slice(&bytes[i..(i + 2).min(bytes.len())]);
+                i += 2;
+            }
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn json_error(path: String, error: serde_json::Error) -> ApiError {
@@ -136,6 +202,18 @@ mod tests {
         assert!(fields(err).contains_key("tags[1]"));
         let err = parse::<Body>(br#"{"name":"a","tags":[]}"#).unwrap_err();
         assert!(fields(err).contains_key("age"));
+    }
+
+    #[test]
+    fn nul_characters_become_replacement_characters() {
+        #[derive(serde::Deserialize)]
+        struct Text {
+            a: String,
+            b: String,
+        }
+        let text: Text = parse(br#"{"a":"x\u0000y","b":"\\u0000"}"#).unwrap();
+        assert_eq!(text.a, "x\u{fffd}y");
+        assert_eq!(text.b, "\\u0000", "an escaped backslash is not an escape");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::error::Problem;
                        and moderation. Errors are RFC 9457 `application/problem+json` documents.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, crate::discussions::dto::DiscussionEvent)),
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, sessions, passwords and profiles"),
@@ -62,7 +62,89 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::startup::routes)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_string();
+    complete_responses(&mut api);
     api
+}
+
+/// Adds to every operation the problem answers that come from its shape rather than its
+/// handler, so that the document names every status an operation can answer:
+/// `400` (a malformed path or query parameter, JSON body or content type), `401` (an
+/// operation that takes a token), `404` (a path naming nothing), `413` and `422` (a body too
+/// large, or invalid fields), and `503` (the database away, or the request timed out: any
+/// operation). An operation's own description of a status is kept.
+fn complete_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, ParameterIn};
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                crate::error::PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        for method in [
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Put,
+            HttpMethod::Patch,
+            HttpMethod::Delete,
+        ] {
+            let operation = match method {
+                HttpMethod::Get => item.get.as_mut(),
+                HttpMethod::Post => item.post.as_mut(),
+                HttpMethod::Put => item.put.as_mut(),
+                HttpMethod::Patch => item.patch.as_mut(),
+                HttpMethod::Delete => item.delete.as_mut(),
+                _ => None,
+            };
+            let Some(operation) = operation else { continue };
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            let in_path = parameters
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+            let in_query = parameters
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+            let body = operation.request_body.is_some();
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut wanted = Vec::new();
+            if in_path || in_query || body {
+                wanted.push((
+                    "400",
+                    "A malformed path or query parameter, JSON body or content type",
+                ));
+            }
+            if secured {
+                wanted.push(("401", "No valid access token"));
+            }
+            if in_path {
+                wanted.push(("404", "Nothing by that name"));
+            }
+            if body {
+                wanted.push(("413", "The body is larger than `TRIBUNE_BODY_LIMIT`"));
+                wanted.push(("422", "Invalid fields, each named in `errors`"));
+            }
+            wanted.push((
+                "503",
+                "The database is unreachable, or the request took too long; `Retry-After` says \
+                 when to try again",
+            ));
+            for (status, description) in wanted {
+                if !operation.responses.responses.contains_key(status) {
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_string(), problem(description).into());
+                }
+            }
+        }
+    }
 }
 
 /// The document as YAML, as committed in `api-spec/openapi.yaml`.
@@ -90,24 +172,38 @@ impl KnownRoutes {
         KnownRoutes(routes)
     }
 
-    /// The methods served at `path`, if any route template matches it.
+    /// The methods served at `path`, if any route template matches it. A template with fewer
+    /// parameters wins, as in the router (`/discussions/stream` is not `/discussions/{id}`).
     pub fn methods_at(&self, path: &str) -> Option<Vec<&'static str>> {
         let wanted = segments(path);
-        let mut allowed: Vec<&'static str> = self
+        let matching: Vec<_> = self
             .0
             .iter()
             .filter(|(template, _)| {
                 template.len() == wanted.len()
-                    && template.iter().zip(&wanted).all(|(t, w)| {
-                        (t.starts_with('{') && t.ends_with('}') && !w.is_empty()) || t == w
-                    })
+                    && template
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(t, w)| (is_parameter(t) && !w.is_empty()) || t == w)
             })
+            .collect();
+        let fewest = matching
+            .iter()
+            .map(|(template, _)| template.iter().filter(|t| is_parameter(t)).count())
+            .min()?;
+        let mut allowed: Vec<&'static str> = matching
+            .iter()
+            .filter(|(template, _)| template.iter().filter(|t| is_parameter(t)).count() == fewest)
             .flat_map(|(_, methods)| methods.iter().copied())
             .collect();
         allowed.sort_unstable();
         allowed.dedup();
         (!allowed.is_empty()).then_some(allowed)
     }
+}
+
+fn is_parameter(segment: &str) -> bool {
+    segment.starts_with('{') && segment.ends_with('}')
 }
 
 fn segments(path: &str) -> Vec<String> {

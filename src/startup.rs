@@ -205,7 +205,7 @@ impl Application {
                 .app_data(
                     web::QueryConfig::default().error_handler(|e, _| ApiError::from(e).into()),
                 )
-                .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::from(e).into()))
+                .app_data(web::PathConfig::default().error_handler(path_error))
                 .configure(routes)
                 .split_for_parts();
             app.default_service(web::to(no_route))
@@ -320,6 +320,20 @@ fn json_config_error(error: actix_web::error::JsonPayloadError, limit: usize) ->
         E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::PayloadTooLarge { limit },
         E::ContentType => ApiError::BadRequest("Content-Type must be application/json".into()),
         other => ApiError::BadRequest(format!("malformed JSON: {other}")),
+    }
+}
+
+/// A path parameter that does not parse: `405` when the path is another route's that this
+/// method is not served at (`PATCH /api/v1/discussions/stream` matched `{id}`), else `400`.
+fn path_error(error: actix_web::error::PathError, req: &HttpRequest) -> Error {
+    let allowed = req
+        .app_data::<web::Data<KnownRoutes>>()
+        .and_then(|known| known.methods_at(req.path()));
+    match allowed {
+        Some(methods) if !methods.contains(&req.method().as_str()) => {
+            ApiError::MethodNotAllowed(methods.into_iter().map(String::from).collect()).into()
+        }
+        _ => ApiError::from(error).into(),
     }
 }
 

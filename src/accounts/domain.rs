@@ -23,7 +23,7 @@ pub fn validate_username(name: &str) -> Result<(), ValidationError> {
 /// Display names: 1 to 64 characters, not only spaces, no control characters.
 pub fn validate_display_name(name: &str) -> Result<(), ValidationError> {
     let count = name.chars().count();
-    if name.trim().is_empty() || count > 64 {
+    if name.chars().all(crate::validation::is_space) || count > 64 {
         return Err(
             ValidationError::new("length").with_message("must be 1 to 64 characters".into())
         );

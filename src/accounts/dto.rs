@@ -17,16 +17,27 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 pub struct RegisterRequest {
     /// 3–32 letters (any script), digits, `_` or `-`; unique without regard to case.
     #[validate(custom(function = "validate_username"))]
-    #[schema(example = "ivan_petrov")]
+    #[schema(
+        example = "ivan_petrov",
+        min_length = 3,
+        max_length = 32,
+        pattern = r"^[\w-]+$"
+    )]
     pub username: String,
     #[validate(email(message = "is not an email address"), length(max = 254))]
-    #[schema(example = "ivan@example.com")]
+    #[schema(example = "ivan@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// 8 to 256 characters, not a common one.
     #[validate(length(min = 8, max = 256, message = "must be 8 to 256 characters"))]
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Defaults to the username.
     #[validate(custom(function = "validate_display_name"))]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -34,42 +45,55 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     /// A username or an email address.
     #[validate(length(min = 1, max = 254, message = "must be a username or an email"))]
+    #[schema(min_length = 1, max_length = 254)]
     pub login: String,
     #[validate(length(min = 1, max = 1024, message = "must be given"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 256, message = "must be given"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PasswordResetRequest {
     #[validate(email(message = "is not an email address"), length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct PasswordResetConfirm {
     #[validate(length(min = 1, max = 256, message = "must be given"))]
+    #[schema(min_length = 1, max_length = 256)]
     pub token: String,
     #[validate(length(min = 8, max = 256, message = "must be 8 to 256 characters"))]
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct UpdateMe {
     #[validate(custom(function = "validate_display_name"))]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ChangePassword {
     #[validate(length(min = 1, max = 1024, message = "must be given"))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     #[validate(length(min = 8, max = 256, message = "must be 8 to 256 characters"))]
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 

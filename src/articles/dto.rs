@@ -82,6 +82,7 @@ pub struct ArticleQuery {
     /// Only articles with this tag (any case).
     pub tag: Option<String>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -130,14 +131,29 @@ fn image_url_rule(url: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// The schema of one tag (tags travel as plain strings).
+pub struct Tag;
+
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A person, organisation or place the news mentions"))
+            .min_length(Some(1))
+            .max_length(Some(100))
+            .pattern(Some(r"\S"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Tag {}
+
 fn tags_rule(tags: &[String]) -> Result<(), ValidationError> {
     if tags.len() > 20 {
         return Err(ValidationError::new("count").with_message("at most 20 tags".into()));
     }
-    if tags
-        .iter()
-        .any(|t| t.trim().is_empty() || t.chars().count() > 100)
-    {
+    if tags.iter().any(|t| required_text(t, 100).is_err()) {
         return Err(ValidationError::new("length")
             .with_message("each tag must be 1 to 100 characters".into()));
     }
@@ -147,28 +163,45 @@ fn tags_rule(tags: &[String]) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewArticleRequest {
     #[validate(custom(function = "title_rule"))]
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub title: String,
     #[validate(custom(function = "lead_rule"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub lead: String,
     #[validate(custom(function = "body_rule"))]
+    #[schema(min_length = 1, max_length = 200000, pattern = r"\S")]
     pub body: String,
     /// Made from the title when absent (transliterated: Cyrillic titles give readable slugs).
     #[validate(custom(function = "slug_rule"))]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+    )]
     pub slug: Option<String>,
     #[validate(custom(function = "short_rule"))]
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub dateline: Option<String>,
     #[validate(custom(function = "short_rule"))]
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub source: Option<String>,
     #[validate(custom(function = "image_url_rule"))]
+    #[schema(max_length = 2000, pattern = r"^https?://\S*$")]
     pub image_url: Option<String>,
     #[validate(custom(function = "short_rule"))]
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub image_credit: Option<String>,
     #[validate(custom(function = "notice_rule"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub rights_notice: Option<String>,
     #[validate(custom(function = "tags_rule"))]
+    #[schema(value_type = Option<Vec<Tag>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Defaults to now; a future instant schedules the article (hidden until then).
     #[validate(custom(function = "crate::validation::storable_time"))]
+    #[schema(
+        pattern = r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub published_at: Option<DateTime<Utc>>,
 }
 
@@ -182,29 +215,36 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct ArticleUpdate {
     #[validate(custom(function = "title_rule"))]
+    #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub title: Option<String>,
     #[validate(custom(function = "lead_rule"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub lead: Option<String>,
     #[validate(custom(function = "body_rule"))]
+    #[schema(min_length = 1, max_length = 200000, pattern = r"\S")]
     pub body: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 300, pattern = r"\S")]
     pub dateline: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 300, pattern = r"\S")]
     pub source: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^https?://\S*$")]
     pub image_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 300, pattern = r"\S")]
     pub image_credit: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 2000, pattern = r"\S")]
     pub rights_notice: Option<Option<String>>,
     #[validate(custom(function = "tags_rule"))]
+    #[schema(value_type = Option<Vec<Tag>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[validate(custom(function = "crate::validation::storable_time"))]
+    #[schema(
+        pattern = r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub published_at: Option<DateTime<Utc>>,
 }
 

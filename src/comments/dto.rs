@@ -127,6 +127,7 @@ pub struct CommentQuery {
     #[param(inline)]
     pub sort: Option<Sort>,
     /// Root comments per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (with the same `sort`).
     pub cursor: Option<String>,
@@ -136,8 +137,10 @@ pub struct CommentQuery {
 pub struct NewComment {
     /// Markdown, 1 to 10,000 characters.
     #[validate(custom(function = "crate::comments::dto::body_rule"))]
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
     pub body: String,
     /// The comment this replies to, in the same discussion; absent for a root comment.
+    #[serde(default, deserialize_with = "crate::extract::optional_integer")]
     pub parent_id: Option<i64>,
 }
 
@@ -145,6 +148,7 @@ pub struct NewComment {
 pub struct CommentEdit {
     /// Markdown, 1 to 10,000 characters.
     #[validate(custom(function = "crate::comments::dto::body_rule"))]
+    #[schema(min_length = 1, max_length = 10000, pattern = r"\S")]
     pub body: String,
 }
 
@@ -156,6 +160,8 @@ pub fn body_rule(body: &str) -> Result<(), validator::ValidationError> {
 pub struct Vote {
     /// 1 (up), -1 (down), or 0 to take one's vote back.
     #[validate(range(min = -1, max = 1, message = "must be 1, -1 or 0"))]
+    #[schema(minimum = -1, maximum = 1)]
+    #[serde(deserialize_with = "crate::extract::integer")]
     pub value: i32,
 }
 
@@ -171,6 +177,7 @@ pub struct Score {
 pub struct NewReport {
     /// Why the comment should be looked at, 1 to 1,000 characters.
     #[validate(custom(function = "crate::comments::dto::reason_rule"))]
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     pub reason: String,
 }
 

@@ -93,10 +93,14 @@ pub struct FeedPage {
 #[into_params(parameter_in = Query)]
 pub struct FeedQuery {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Only discussions active after this instant (RFC 3339): the "Update" button.
+    #[param(
+        pattern = r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub since: Option<DateTime<Utc>>,
 }
 
@@ -126,17 +130,21 @@ impl DiscussionView {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewTopic {
     #[validate(custom(function = "crate::discussions::dto::title_rule"))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: String,
     /// Markdown, 1 to 20,000 characters.
     #[validate(custom(function = "crate::discussions::dto::body_rule"))]
+    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
     pub body: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct TopicEdit {
     #[validate(custom(function = "crate::discussions::dto::title_rule"))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: Option<String>,
     #[validate(custom(function = "crate::discussions::dto::body_rule"))]
+    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
     pub body: Option<String>,
 }
 
@@ -148,7 +156,20 @@ pub fn body_rule(body: &str) -> Result<(), validator::ValidationError> {
     required_text(body, 20_000)
 }
 
-/// What SSE clients receive in each `event: discussion`.
+/// One Server-Sent Event of `GET /api/v1/discussions/stream`, as its fields arrive (lines of
+/// the stream that are only comments, the keep-alives, are not events).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreamEvent {
+    /// `discussion`.
+    pub event: Option<String>,
+    /// A [`DiscussionEvent`] as JSON.
+    #[schema(content_media_type = "application/json")]
+    pub data: Option<String>,
+    /// Milliseconds a browser waits before it reconnects.
+    pub retry: Option<i64>,
+}
+
+/// What SSE clients receive in each `event: discussion`, as the event's `data`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DiscussionEvent {
     /// `created`, `activity` (a new comment), `updated` (an edit) or `deleted`.

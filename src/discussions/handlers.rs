@@ -125,7 +125,7 @@ pub async fn feed(
 #[utoipa::path(
     tag = "discussions",
     responses(
-        (status = 200, description = "An event stream", content_type = "text/event-stream", body = DiscussionEvent),
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = StreamEvent),
         (status = 429, description = "This client address holds as many streams as it may", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "This server holds as many streams as it may", body = Problem, content_type = "application/problem+json"),
     )

@@ -24,6 +24,7 @@ use crate::pagination;
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Reason {
     /// Up to 1,000 characters; kept in the audit log.
+    #[schema(max_length = 1000)]
     pub reason: Option<String>,
 }
 
@@ -32,19 +33,21 @@ fn reason_of(body: &[u8]) -> Result<Option<String>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let reason: Reason = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body must be {{\"reason\": ...}}: {e}")))?;
-    let reason = reason
+    let reason: Reason = crate::extract::parse::<Option<Reason>>(body)?.unwrap_or_default();
+    if reason
         .reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1_000) {
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 1_000)
+    {
         return Err(ApiError::invalid(
             "reason",
             "must be at most 1000 characters",
         ));
     }
-    Ok(reason)
+    Ok(reason
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty()))
 }
 
 fn no_discussion() -> ApiError {
@@ -258,7 +261,7 @@ async fn set_hidden(
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The comment")),
-    request_body(content = Reason, description = "Optional"),
+    request_body(content = Option<Reason>, description = "Optional: no body at all is fine"),
     responses(
         (status = 200, description = "The comment now, as moderators see it", body = CommentView),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
@@ -282,7 +285,7 @@ pub async fn hide_comment(
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The comment")),
-    request_body(content = Reason, description = "Optional"),
+    request_body(content = Option<Reason>, description = "Optional: no body at all is fine"),
     responses(
         (status = 200, description = "The comment now", body = CommentView),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
@@ -313,6 +316,7 @@ pub struct AuditQuery {
     /// Only actions on this target (with `target_type`).
     pub target_id: Option<i64>,
     /// Entries per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

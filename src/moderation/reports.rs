@@ -35,6 +35,7 @@ pub struct ReportQuery {
     #[param(inline)]
     pub status: Option<QueueStatus>,
     /// Comments per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -181,6 +182,7 @@ pub struct Resolved {
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The report is resolved already", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not an action", body = Problem, content_type = "application/problem+json"),
     )
 )]

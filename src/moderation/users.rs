@@ -55,6 +55,7 @@ pub struct UserQuery {
     /// Part of a username or an email address (any case).
     pub q: Option<String>,
     /// Accounts per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -105,8 +106,12 @@ pub async fn search_users(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BanRequest {
     /// Why, 1 to 1,000 characters; the user is told.
+    #[schema(min_length = 1, max_length = 1000, pattern = r"\S")]
     pub reason: String,
     /// When the ban ends by itself (RFC 3339, in the future); absent: permanent.
+    #[schema(
+        pattern = r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
     pub until: Option<DateTime<Utc>>,
 }
 
@@ -155,10 +160,9 @@ pub async fn ban_user(
     // The body is read after the role check: a plain user hears 403, whatever it sent.
     let ban: BanRequest = crate::extract::parse(&body)?;
     let id = path.into_inner();
+    crate::validation::required_text(&ban.reason, 1_000)
+        .map_err(|_| ApiError::invalid("reason", "must be 1 to 1000 characters"))?;
     let reason = ban.reason.trim().to_string();
-    if reason.is_empty() || reason.chars().count() > 1_000 {
-        return Err(ApiError::invalid("reason", "must be 1 to 1000 characters"));
-    }
     crate::validation::check_time("until", ban.until.as_ref())?;
     let until = ban.until.map(|t| t.naive_utc());
     if until.is_some_and(|until| until <= now()) {

@@ -7,6 +7,7 @@ use validator::Validate;
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct SubscribeRequest {
     #[validate(email(message = "is not an email address"), length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     #[schema(example = "reader@example.com")]
     pub email: String,
 }
@@ -77,6 +78,7 @@ pub struct SubscriberQuery {
     #[param(inline)]
     pub status: Option<SubscriberStatus>,
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -107,6 +109,7 @@ pub struct SubscriberPage {
 #[into_params(parameter_in = Query)]
 pub struct DigestQuery {
     /// Days per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
