@@ -2,12 +2,22 @@
 
 use validator::ValidationError;
 
-/// Whether `c` counts as a space in the rule below: what regular expressions' `\s` matches
-/// (Unicode white space and the four ASCII separators), so that the rule and its documented
-/// form (`minLength: 1`, `maxLength`, `pattern: \S`) agree. The API fuzzing in CI checks that
-/// what the document allows the API accepts, and that what it forbids the API refuses.
+/// Whether `c` counts as a space in the rule below: exactly what `\s` matches in the
+/// ECMAScript regular expressions of JSON Schema, so that the rule and its documented form
+/// (`minLength: 1`, `maxLength`, `pattern: \S`) agree. The API fuzzing in CI checks that what
+/// the document allows the API accepts, and that what it forbids the API refuses.
 pub fn is_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
 }
 
 /// 1 to `max` characters, not only spaces.
@@ -47,5 +57,19 @@ pub fn check_time(
             e.message.unwrap_or_default().to_string(),
         )),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_what_json_schema_patterns_call_space() {
+        assert!(required_text("\u{1c}", 10).is_ok(), "not \\s in ECMAScript");
+        assert!(required_text("\u{85}", 10).is_ok(), "not \\s in ECMAScript");
+        assert!(required_text(" \u{feff}\u{3000}\t", 10).is_err());
+        assert!(required_text("0123456789", 10).is_ok());
+        assert!(required_text("0123456789a", 10).is_err());
     }
 }
