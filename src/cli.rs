@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::accounts::dto::RegisterRequest;
-use crate::accounts::handlers::{NewAccount, create_account};
+use crate::accounts::{NewAccount, create_account};
 use crate::auth::Role;
 use crate::auth::password::Hasher;
 use crate::config::Settings;
@@ -262,7 +262,10 @@ fn send_digest(
 ) -> anyhow::Result<()> {
     let day = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
     actix_web::rt::System::new().block_on(async move {
-        let mailer = std::sync::Arc::new(crate::mail::Mailer::from_settings(&settings)?);
+        let mailer = std::sync::Arc::new(
+            crate::mail::Mailer::from_settings(&settings)?
+                .with_recipients(std::sync::Arc::new(crate::newsletter::Subscribers)),
+        );
         let (target, timeout) = (settings.database.clone(), settings.db_timeout);
         let db = actix_web::rt::task::spawn_blocking(move || {
             Db::connect_and_migrate(&target, 2, timeout)

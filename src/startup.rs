@@ -20,7 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
 use crate::config::{DatabaseTarget, Secret, Settings};
-use crate::db::{Db, repo};
+use crate::db::{Db, setting_or_insert};
 use crate::discussions::feed_cache::FeedCache;
 use crate::discussions::live::{Live, StreamSlots};
 use crate::discussions::views::ViewCounter;
@@ -96,7 +96,10 @@ impl Application {
                 "mail: took over what the last process was sending"
             );
         }
-        let mailer = Arc::new(Mailer::from_settings(&settings)?);
+        let mailer = Arc::new(
+            Mailer::from_settings(&settings)?
+                .with_recipients(Arc::new(crate::newsletter::Subscribers)),
+        );
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (closing, closing_rx) = watch::channel(false);
@@ -308,7 +311,7 @@ async fn jwt_secret(settings: &Settings, db: &Db) -> anyhow::Result<Secret> {
     }
     let candidate = crate::auth::tokens::random_token();
     let stored = db
-        .run(move |conn| Ok(repo::setting_or_insert(conn, "jwt_secret", &candidate)?))
+        .run(move |conn| Ok(setting_or_insert(conn, "jwt_secret", &candidate)?))
         .await
         .map_err(|e| anyhow::anyhow!("cannot read or store the signing key: {e}"))?;
     Ok(Secret::new(stored))

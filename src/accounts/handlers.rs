@@ -15,8 +15,7 @@ use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
-use crate::mail::repo::{NewMail, enqueue};
-use crate::mail::{MailPace, Outbox, SECRET};
+use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 const RESET_TTL: Duration = Duration::hours(1);

@@ -7,6 +7,10 @@ pub mod repo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+// What other features use of accounts.
+pub use handlers::{NewAccount, create_account};
+pub use repo::{AccountState, User, account_state, revoke_sessions_of_user, user_by_id};
+
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;
     cfg.service(register)

@@ -9,10 +9,10 @@ use super::dto::*;
 use super::repo::{self, ArticleChanges, ArticleRow, NewArticle};
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::db::{Db, DbConn, now};
+use crate::discussions;
 use crate::discussions::announce;
-use crate::discussions::handlers::viewer;
 use crate::discussions::live::Live;
-use crate::discussions::repo as discussions;
+use crate::discussions::viewer;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
@@ -357,7 +357,7 @@ pub async fn delete_article(
         // The discussion first: the lock order of every writer (see the comments feature).
         let discussion = discussions::lock(conn, article.discussion_id)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
-        crate::comments::repo::uncount_discussion(conn, article.discussion_id)?;
+        crate::comments::uncount_discussion(conn, article.discussion_id)?;
         audit_article(conn, user.id, "delete", &article)?;
         repo::delete(conn, article.id)?;
         discussions::delete(conn, article.discussion_id)?;

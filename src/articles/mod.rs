@@ -6,6 +6,9 @@ pub mod repo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+// What other features use of articles.
+pub use repo::discussion_of;
+
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;
     cfg.service(list_articles)

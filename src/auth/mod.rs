@@ -17,7 +17,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::repo as accounts_repo;
+use crate::accounts;
 use crate::db::Db;
 use crate::error::ApiError;
 use tokens::TokenKeys;
@@ -147,7 +147,7 @@ impl ActiveUser {
     /// the check inside its own transaction (one round trip fewer than the extractor's own
     /// checkout). `401` when the session has ended, `403` when the account is banned.
     pub fn check(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<ActiveUser, ApiError> {
-        let Some(state) = accounts_repo::account_state(conn, auth.id, auth.session_id)? else {
+        let Some(state) = accounts::account_state(conn, auth.id, auth.session_id)? else {
             return Err(ApiError::Unauthorized(
                 "this session has ended; sign in again".into(),
             ));

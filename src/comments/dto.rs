@@ -6,8 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::repo::{self, Comment};
+use crate::discussions::AuthorRow;
 use crate::discussions::dto::Author;
-use crate::discussions::repo::AuthorRow;
 use crate::validation::required_text;
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]

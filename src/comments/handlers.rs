@@ -10,12 +10,12 @@ use validator::Validate;
 use super::domain;
 use super::dto::*;
 use super::repo::{self, Comment, CommentRow, DELETED, VISIBLE};
-use crate::articles::repo as articles;
+use crate::articles;
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
+use crate::discussions;
 use crate::discussions::live::Live;
-use crate::discussions::{self, repo as discussions_repo};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
 use crate::markdown;
@@ -52,7 +52,7 @@ impl Thread {
     /// The discussion's id, if it exists and the caller may see it now.
     fn open(&self, conn: &mut DbConn, editor: bool) -> Result<i64, ApiError> {
         let id = self.id(conn)?;
-        discussions_repo::by_id(conn, id)
+        discussions::by_id(conn, id)
             .optional()?
             .filter(|(d, _)| visible(d, editor))
             .ok_or_else(|| self.missing())?;
@@ -71,7 +71,7 @@ impl Thread {
 
 /// Readers see a discussion from its `visible_from` on (an article's publication); editors
 /// see articles before.
-fn visible(discussion: &discussions_repo::Discussion, editor: bool) -> bool {
+fn visible(discussion: &discussions::Discussion, editor: bool) -> bool {
     discussion.visible_from <= now() || editor
 }
 
@@ -330,7 +330,7 @@ fn post_comment(
     let at = now();
     // First the discussion (the lock order), checked and moved in one statement.
     let Some((_, event)) = discussions::comment_added(conn, discussion_id, at, editor)? else {
-        let discussion = discussions_repo::by_id(conn, discussion_id)
+        let discussion = discussions::by_id(conn, discussion_id)
             .optional()?
             .filter(|(d, _)| visible(d, editor))
             .ok_or_else(|| thread.missing())?;
@@ -629,7 +629,7 @@ pub(crate) fn comment_to_change(
     id: i64,
     user: &ActiveUser,
     lock_discussion: bool,
-) -> Result<(Comment, discussions_repo::Discussion), ApiError> {
+) -> Result<(Comment, discussions::Discussion), ApiError> {
     // Editors and moderators see discussions before publication.
     let editor = user.role.includes(Role::Editor) || user.role.includes(Role::Moderator);
     let discussion_id = if lock_discussion {
@@ -645,9 +645,9 @@ pub(crate) fn comment_to_change(
             .discussion_id
     };
     let discussion = if lock_discussion {
-        discussions_repo::lock(conn, discussion_id)?
+        discussions::lock(conn, discussion_id)?
     } else {
-        discussions_repo::by_id(conn, discussion_id)
+        discussions::by_id(conn, discussion_id)
             .optional()?
             .map(|(d, _)| d)
     };
@@ -901,7 +901,7 @@ pub async fn report(
         .tx(move |conn| {
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
             let editor = user.role.includes(Role::Editor);
-            discussions_repo::by_id(conn, comment.discussion_id)
+            discussions::by_id(conn, comment.discussion_id)
                 .optional()?
                 .filter(|(d, _)| visible(d, editor))
                 .ok_or_else(no_comment)?;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
-use crate::discussions::repo::AuthorRow;
+use crate::discussions::AuthorRow;
 use crate::per_backend;
 
 pub const VISIBLE: &str = "visible";

@@ -12,6 +12,8 @@ pub mod health;
 pub mod repo;
 pub mod schema;
 
+pub use repo::setting_or_insert;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -9,7 +9,7 @@ use super::dto::*;
 use super::feed_cache::{CachedPage, FeedCache};
 use super::live::{Live, StreamSlots};
 use super::repo::{self, FeedKey, NewDiscussion};
-use super::views::{ViewCounter, Viewer};
+use super::views::{ViewCounter, viewer};
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, now};
@@ -233,14 +233,6 @@ fn not_found(error: ApiError) -> ApiError {
     match error {
         ApiError::NotFound(_) => ApiError::NotFound("no such discussion".into()),
         other => other,
-    }
-}
-
-/// Who is viewing: the signed-in user, or else the client's address.
-pub fn viewer(req: &HttpRequest, auth: Option<AuthUser>) -> Viewer {
-    match auth {
-        Some(user) => Viewer::User(user.id),
-        None => Viewer::Address(ClientIp::of(req).0),
     }
 }
 

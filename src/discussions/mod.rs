@@ -12,6 +12,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::db::DbConn;
 
+// What other features use of discussions.
+pub use repo::{AuthorRow, Discussion, NewDiscussion, by_id, delete, insert, lock, sync_article};
+pub use views::viewer;
+
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;
     // `stream` before `{id}`: the first matching route wins.

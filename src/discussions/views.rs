@@ -129,6 +129,14 @@ pub async fn run_flusher(
     tracing::info!("view counts flushed");
 }
 
+/// Who is viewing: the signed-in user, or else the client's address.
+pub fn viewer(req: &actix_web::HttpRequest, auth: Option<crate::auth::AuthUser>) -> Viewer {
+    match auth {
+        Some(user) => Viewer::User(user.id),
+        None => Viewer::Address(crate::ratelimit::ClientIp::of(req).0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

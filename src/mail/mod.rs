@@ -11,6 +11,9 @@
 
 pub mod repo;
 
+// What features use to send mail.
+pub use repo::{NewMail, enqueue, enqueue_all};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +45,28 @@ enum Carrier {
 pub struct Mailer {
     carrier: Carrier,
     from: Mailbox,
+    recipients: Option<Arc<dyn Recipients>>,
+}
+
+/// The feature whose mails carry a recipient tag (`NewMail::subscriber_id`: the newsletter's
+/// subscribers): asked before each of its mails goes, told how each ended. The mail layer
+/// knows nothing of what the tag means.
+pub trait Recipients: Send + Sync {
+    /// Whether the tagged recipient still wants mail (a digest takes hours to send).
+    fn still_wanted(
+        &self,
+        conn: &mut crate::db::DbConn,
+        tag: i64,
+    ) -> Result<bool, crate::error::ApiError>;
+    /// A mail to the tagged recipient was delivered.
+    fn delivered(
+        &self,
+        conn: &mut crate::db::DbConn,
+        tag: i64,
+    ) -> Result<(), crate::error::ApiError>;
+    /// A mail to the tagged recipient was refused for good (a bounce).
+    fn refused(&self, conn: &mut crate::db::DbConn, tag: i64)
+    -> Result<(), crate::error::ApiError>;
 }
 
 /// Why a send failed.
@@ -73,7 +98,11 @@ impl Mailer {
                 Carrier::Files(FileTransport::new(&settings.mail_dir))
             }
         };
-        Ok(Mailer { carrier, from })
+        Ok(Mailer {
+            carrier,
+            from,
+            recipients: None,
+        })
     }
 
     fn message(&self, mail: &Mail) -> Result<Message, SendError> {
@@ -109,6 +138,12 @@ impl Mailer {
             None => builder.body(reveal(&mail.body_text)),
         };
         message.map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    }
+
+    /// Asks and tells `recipients` about the mails that carry a recipient tag.
+    pub fn with_recipients(mut self, recipients: Arc<dyn Recipients>) -> Mailer {
+        self.recipients = Some(recipients);
+        self
     }
 
     /// Sends one mail (blocking: call it off the async threads).
@@ -303,13 +338,11 @@ pub async fn drain(
 async fn deliver(db: &Db, mailer: &Arc<Mailer>, claim: &Arc<str>, mail: Mail) {
     let (id, key, attempts) = (mail.id, mail.dedup_key.clone(), mail.attempts);
     let claim = claim.clone();
-    let subscriber = mail.subscriber_id;
-    if let Some(subscriber) = subscriber {
+    let tagged = mail.subscriber_id.zip(mailer.recipients.clone());
+    if let Some((tag, recipients)) = tagged.clone() {
         // Sending a digest takes hours at the rate limit: whoever unsubscribed (or started
         // bouncing) meanwhile gets nothing more.
-        let still = db
-            .run(move |conn| Ok(crate::newsletter::repo::is_confirmed(conn, subscriber)?))
-            .await;
+        let still = db.run(move |conn| recipients.still_wanted(conn, tag)).await;
         if let Ok(false) = still {
             tracing::info!(mail = %key, "not sent: the subscriber has left");
             let recorded = db
@@ -334,8 +367,8 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, claim: &Arc<str>, mail: Mail) {
             tracing::info!(mail = %key, attempts, "mail sent");
             db.run(move |conn| {
                 let held = repo::mark_sent(conn, id, &claim, now)?;
-                if held && let Some(subscriber) = subscriber {
-                    crate::newsletter::repo::clear_bounces(conn, subscriber)?;
+                if held && let Some((tag, recipients)) = tagged {
+                    recipients.delivered(conn, tag)?;
                 }
                 Ok(held)
             })
@@ -355,8 +388,8 @@ async fn deliver(db: &Db, mailer: &Arc<Mailer>, claim: &Arc<str>, mail: Mail) {
             tracing::warn!(mail = %key, attempts, %error, "mail refused for good");
             db.run(move |conn| {
                 let held = repo::mark_attempt_failed(conn, id, &claim, &error, None)?;
-                if held && let Some(subscriber) = subscriber {
-                    crate::newsletter::repo::record_bounce(conn, subscriber)?;
+                if held && let Some((tag, recipients)) = tagged {
+                    recipients.refused(conn, tag)?;
                 }
                 Ok(held)
             })

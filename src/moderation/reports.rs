@@ -12,11 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::handlers::{change_visibility, delete_as_moderator};
 use super::repo;
 use crate::auth::{ActiveUser, Role};
+use crate::comments;
 use crate::comments::dto::CommentView;
-use crate::comments::repo as comments;
 use crate::db::{Db, now};
+use crate::discussions;
 use crate::discussions::live::Live;
-use crate::discussions::repo as discussions;
 use crate::error::{ApiError, Problem};
 use crate::pagination;
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::repo::{self, UserRow};
-use crate::accounts::repo as accounts;
+use crate::accounts;
 use crate::auth::{ActiveUser, Role};
 use crate::db::{Db, now, transaction};
 use crate::error::{ApiError, Problem};

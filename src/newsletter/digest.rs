@@ -9,8 +9,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use super::repo::{self, DigestArticle, Recipient};
 use crate::db::{DbConn, now, transaction};
 use crate::error::ApiError;
-use crate::mail::html_escape;
-use crate::mail::repo::{NewMail, enqueue_all};
+use crate::mail::{NewMail, enqueue_all, html_escape};
 
 const BATCH: i64 = 1_000;
 const MAX_ARTICLES: i64 = 50;

@@ -8,17 +8,16 @@ use validator::Validate;
 
 use super::dto::*;
 use super::repo::{self, CONFIRMED, Subscriber};
+use crate::accounts;
 use crate::accounts::domain::key;
 use crate::accounts::dto::Accepted;
-use crate::accounts::repo as accounts;
 use crate::auth::tokens::{random_token, token_hash};
 use crate::auth::{ActiveUser, AuthUser};
 use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
-use crate::mail::repo::{NewMail, enqueue};
-use crate::mail::{MailPace, Outbox, SECRET, html_escape};
+use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue, html_escape};
 use crate::pagination;
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 

@@ -30,3 +30,35 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub fn purge_expired(conn: &mut crate::db::DbConn) -> Result<usize, crate::error::ApiError> {
     Ok(repo::void_expired_confirmations(conn, crate::db::now())?)
 }
+
+/// The newsletter's side of mail delivery: digests go only to confirmed subscribers, a
+/// delivery clears a subscriber's bounces, a permanent refusal counts one.
+pub struct Subscribers;
+
+impl crate::mail::Recipients for Subscribers {
+    fn still_wanted(
+        &self,
+        conn: &mut crate::db::DbConn,
+        tag: i64,
+    ) -> Result<bool, crate::error::ApiError> {
+        Ok(repo::is_confirmed(conn, tag)?)
+    }
+
+    fn delivered(
+        &self,
+        conn: &mut crate::db::DbConn,
+        tag: i64,
+    ) -> Result<(), crate::error::ApiError> {
+        repo::clear_bounces(conn, tag)?;
+        Ok(())
+    }
+
+    fn refused(
+        &self,
+        conn: &mut crate::db::DbConn,
+        tag: i64,
+    ) -> Result<(), crate::error::ApiError> {
+        repo::record_bounce(conn, tag)?;
+        Ok(())
+    }
+}
