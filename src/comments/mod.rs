@@ -8,13 +8,17 @@
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+mod paging;
+mod policy;
+mod posting;
 pub mod repo;
+mod thread;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 // What other features use of comments (moderation acts on them; deleting an article takes its
 // comments off their authors' counts).
-pub(crate) use handlers::comment_to_change;
+pub(crate) use policy::comment_to_change;
 pub use repo::{
     Comment, CommentRow, DELETED, HIDDEN, VISIBLE, by_id, count_author, set_status,
     uncount_discussion,

@@ -1,0 +1,89 @@
+//! Who may change which comment: the comment to change (locked, in the lock order) and the
+//! rules of editing.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::OptionalExtension;
+
+use super::repo::{self, Comment, DELETED, VISIBLE};
+use super::thread::{no_comment, visible};
+use crate::auth::{ActiveUser, Role};
+use crate::db::DbConn;
+use crate::discussions;
+use crate::error::ApiError;
+
+/// A comment to change, with its discussion: `404` when either is missing or the caller may
+/// not see the discussion yet. The comment's row is locked. With `lock_discussion` (changes
+/// that move the discussion's counters), the discussion's row is locked first, keeping the
+/// one lock order (discussion, comment, account).
+pub(crate) fn comment_to_change(
+    conn: &mut DbConn,
+    id: i64,
+    user: &ActiveUser,
+    lock_discussion: bool,
+) -> Result<(Comment, discussions::Discussion), ApiError> {
+    // Editors and moderators see discussions before publication.
+    let editor = user.role.includes(Role::Editor) || user.role.includes(Role::Moderator);
+    let discussion_id = if lock_discussion {
+        repo::by_id(conn, id)
+            .optional()?
+            .ok_or_else(no_comment)?
+            .0
+            .discussion_id
+    } else {
+        repo::lock(conn, id)
+            .optional()?
+            .ok_or_else(no_comment)?
+            .discussion_id
+    };
+    let discussion = if lock_discussion {
+        discussions::lock(conn, discussion_id)?
+    } else {
+        discussions::by_id(conn, discussion_id)
+            .optional()?
+            .map(|(d, _)| d)
+    };
+    let discussion = discussion
+        .filter(|d| visible(d, editor))
+        .ok_or_else(no_comment)?;
+    let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+    Ok((comment, discussion))
+}
+
+pub(crate) fn edit_rules(
+    comment: &Comment,
+    user: &ActiveUser,
+    locked: bool,
+    window: Duration,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if comment.status == DELETED {
+        return Err(ApiError::Forbidden(
+            "a deleted comment cannot be edited".into(),
+        ));
+    }
+    if user.role.includes(Role::Moderator) {
+        return Ok(());
+    }
+    if comment.author_id != Some(user.id) {
+        return Err(ApiError::Forbidden(
+            "only its author or a moderator may edit a comment".into(),
+        ));
+    }
+    if comment.status != VISIBLE {
+        return Err(ApiError::Forbidden(
+            "a hidden comment cannot be edited".into(),
+        ));
+    }
+    if locked {
+        return Err(ApiError::Forbidden(
+            "this discussion is locked: its comments cannot be edited".into(),
+        ));
+    }
+    if at - comment.created_at > window {
+        return Err(ApiError::Forbidden(format!(
+            "comments can be edited for {} minutes after they are posted",
+            window.num_minutes()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Posting a comment: the one transaction that checks the account and the discussion, places
+//! the comment in the tree, counts it, and moves the discussion.
+
+use actix_web::HttpResponse;
+use chrono::Duration;
+use diesel::OptionalExtension;
+use validator::Validate;
+
+use super::domain;
+use super::dto::*;
+use super::paging::path_of;
+use super::repo::{self, Comment, VISIBLE};
+use super::thread::{Thread, visible};
+use crate::auth::{ActiveUser, AuthUser, Role};
+use crate::config::Settings;
+use crate::db::{Db, DbConn, now};
+use crate::discussions;
+use crate::discussions::live::Live;
+use crate::error::ApiError;
+use crate::markdown;
+use crate::ratelimit::RateLimits;
+
+/// Posts a comment in the caller's transaction: places it in the tree, counts it for its
+/// author (enforcing the per-account rate), and moves the discussion's `replies` and
+/// `last_activity_at`. Returns it and the live event to publish after the commit.
+///
+/// Locks are taken in one order everywhere (the discussion, then comments, then accounts), so
+/// concurrent writers on PostgreSQL wait for each other instead of deadlocking.
+pub(crate) fn post_comment(
+    conn: &mut DbConn,
+    user: ActiveUser,
+    thread: &Thread,
+    new: &NewComment,
+    body_html: &str,
+    rate_per_minute: Option<u32>,
+) -> Result<(CommentView, Option<String>), ApiError> {
+    let editor = user.role.includes(Role::Editor);
+    let discussion_id = thread.id(conn)?;
+    let at = now();
+    // First the discussion (the lock order), checked and moved in one statement.
+    let Some((_, event)) = discussions::comment_added(conn, discussion_id, at, editor)? else {
+        let discussion = discussions::by_id(conn, discussion_id)
+            .optional()?
+            .filter(|(d, _)| visible(d, editor))
+            .ok_or_else(|| thread.missing())?;
+        return Err(if discussion.0.locked {
+            ApiError::Forbidden("this discussion is locked: it takes no new comments".into())
+        } else {
+            thread.missing()
+        });
+    };
+    let (parent_id, depth, parent_path) = match new.parent_id {
+        None => (None, 0, String::new()),
+        Some(target) => reply_place(conn, discussion_id, target)?,
+    };
+    // This locks the account's row (PostgreSQL), so the count below is exact.
+    let (username, display_name) = repo::count_author(conn, user.id, 1)?;
+    if let Some(limit) = rate_per_minute {
+        let window = Duration::minutes(1);
+        let (posted, first) = repo::posted_since(conn, user.id, at - window)?;
+        if posted >= i64::from(limit) {
+            let wait = first.map_or(60, |first| (first + window - at).num_seconds());
+            return Err(ApiError::RateLimited {
+                retry_after: wait.max(1) as u64,
+            });
+        }
+    }
+    let body = new.body.as_str();
+    let id = repo::insert(
+        conn,
+        &repo::NewComment {
+            discussion_id,
+            parent_id,
+            depth,
+            parent_path: &parent_path,
+            author_id: Some(user.id),
+            body: Some(body),
+            body_html: Some(body_html),
+            created_at: at,
+        },
+    )?;
+    let comment = Comment {
+        id,
+        discussion_id,
+        parent_id,
+        depth,
+        path: format!("{parent_path}{}", path_of(id)?),
+        author_id: Some(user.id),
+        body: Some(body.to_string()),
+        body_html: Some(body_html.to_string()),
+        status: VISIBLE.to_string(),
+        score: 0,
+        created_at: at,
+        edited_at: None,
+    };
+    let author = Some((user.id, username, display_name));
+    Ok((CommentView::new(comment, author, Vec::new()), event))
+}
+
+/// Where a reply to comment `target` goes: `(parent_id, depth, parent's path)`. The comment it
+/// attaches to (the target, or past the depth cap the target's parent) must be a visible
+/// comment of this discussion.
+pub(crate) fn reply_place(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    target: i64,
+) -> Result<(Option<i64>, i32, String), ApiError> {
+    let not_here = || ApiError::invalid("parent_id", "is not a comment of this discussion");
+    let target = repo::by_id(conn, target)
+        .optional()?
+        .map(|(c, _)| c)
+        .filter(|c| c.discussion_id == discussion_id)
+        .ok_or_else(not_here)?;
+    let (parent, depth, path) =
+        domain::attach_reply(target.id, target.parent_id, target.depth, &target.path);
+    let status = if parent == target.id {
+        target.status
+    } else {
+        repo::by_id(conn, parent)?.0.status
+    };
+    if status != VISIBLE {
+        return Err(ApiError::invalid(
+            "parent_id",
+            "is (or, past the deepest level, sits under) a hidden or deleted comment, which \
+             takes no replies",
+        ));
+    }
+    Ok((Some(parent), depth, path))
+}
+
+/// Posts a comment. The account is checked (session live, not banned, current role) inside
+/// the same transaction as the write: posting is the busiest write, and this saves a round
+/// trip and a connection checkout over the `ActiveUser` extractor.
+pub(crate) async fn create(
+    auth: AuthUser,
+    db: &Db,
+    live: &Live,
+    settings: &Settings,
+    limits: &RateLimits,
+    thread: Thread,
+    mut new: NewComment,
+) -> Result<HttpResponse, ApiError> {
+    new.validate()?;
+    new.body = new.body.trim().to_string();
+    let body_html = markdown::to_html(&new.body);
+    let rate = limits.enabled().then_some(settings.comment_rate_per_minute);
+    let comment = live
+        .tx(db, move |conn| {
+            let user = ActiveUser::check(conn, auth)?;
+            let rate = rate.filter(|_| !user.role.includes(Role::Moderator));
+            post_comment(conn, user, &thread, &new, &body_html, rate)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(comment))
+}
