@@ -14,7 +14,7 @@ use crate::auth::{ActiveUser, AuthUser, Role};
 use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
-use crate::extract::Json;
+use crate::extract::{Json, ValidJson};
 use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
@@ -169,11 +169,10 @@ pub async fn login(
     db: web::Data<Db>,
     hasher: web::Data<Hasher>,
     keys: web::Data<TokenKeys>,
-    body: Json<LoginRequest>,
+    body: ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
-    body.validate()?;
     let login_key = key(&body.login);
     let address = client.key();
     let counting = limits.clone();
@@ -240,11 +239,10 @@ pub async fn refresh(
     limits: web::Data<RateLimits>,
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
-    body: Json<RefreshRequest>,
+    body: ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
-    body.validate()?;
     let new_token = random_token();
     let new_hash = token_hash(&new_token);
     let old_hash = token_hash(&body.refresh_token);
@@ -283,10 +281,9 @@ pub async fn refresh(
 #[post("/api/v1/auth/logout")]
 pub async fn logout(
     db: web::Data<Db>,
-    body: Json<RefreshRequest>,
+    body: ValidJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    body.validate()?;
     let hash = token_hash(&body.refresh_token);
     db.run(move |conn| Ok(repo::revoke_session_of_token(conn, &hash, now())?))
         .await?;
@@ -316,11 +313,10 @@ pub async fn password_reset(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     outbox: web::Data<Outbox>,
-    body: Json<PasswordResetRequest>,
+    body: ValidJson<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
-    body.validate()?;
     let email_key = key(&body.email);
     let public_url = settings.public_url.clone();
     let pace = MailPace {
@@ -406,11 +402,10 @@ pub async fn password_reset_confirm(
     limits: web::Data<RateLimits>,
     db: web::Data<Db>,
     hasher: web::Data<Hasher>,
-    body: Json<PasswordResetConfirm>,
+    body: ValidJson<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
-    body.validate()?;
     let token_hash = token_hash(&body.token);
     // The token first: a made-up one must not cost a password hash (nor compete with logins
     // for the hashing permits). It is spent below, in the transaction that changes the hash.
@@ -487,10 +482,9 @@ fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiE
 pub async fn update_me(
     user: ActiveUser,
     db: web::Data<Db>,
-    body: Json<UpdateMe>,
+    body: ValidJson<UpdateMe>,
 ) -> Result<web::Json<Me>, ApiError> {
     let body = body.into_inner();
-    body.validate()?;
     let updated = db
         .run(move |conn| {
             Ok(match body.display_name {
@@ -522,12 +516,11 @@ pub async fn change_password(
     limits: web::Data<RateLimits>,
     db: web::Data<Db>,
     hasher: web::Data<Hasher>,
-    body: Json<ChangePassword>,
+    body: ValidJson<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     // A password check like a login's: the same per-address limit against guessing.
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
-    body.validate()?;
     let account = db
         .run(move |conn| Ok(repo::user_by_id(conn, user.id)?))
         .await?;

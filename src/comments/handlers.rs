@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::Duration;
 use diesel::OptionalExtension;
-use validator::Validate;
 
 use super::domain;
 use super::dto::*;
@@ -18,7 +17,7 @@ use crate::db::{Db, now};
 use crate::discussions;
 use crate::discussions::live::Live;
 use crate::error::{ApiError, Problem};
-use crate::extract::Json;
+use crate::extract::ValidJson;
 use crate::markdown;
 use crate::moderation::{self, StaffAction};
 use crate::ratelimit::{Limit, RateLimits};
@@ -93,7 +92,7 @@ pub async fn post_discussion_comment(
     settings: web::Data<Settings>,
     limits: web::Data<RateLimits>,
     path: web::Path<i64>,
-    body: Json<NewComment>,
+    body: ValidJson<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let thread = Thread::Discussion(path.into_inner());
     create(
@@ -132,7 +131,7 @@ pub async fn post_article_comment(
     settings: web::Data<Settings>,
     limits: web::Data<RateLimits>,
     path: web::Path<String>,
-    body: Json<NewComment>,
+    body: ValidJson<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let thread = Thread::Article(path.into_inner());
     create(
@@ -220,11 +219,10 @@ pub async fn edit_comment(
     limits: web::Data<RateLimits>,
     settings: web::Data<Settings>,
     path: web::Path<i64>,
-    body: Json<CommentEdit>,
+    body: ValidJson<CommentEdit>,
 ) -> Result<web::Json<CommentView>, ApiError> {
     let id = path.into_inner();
     let mut edit = body.into_inner();
-    edit.validate()?;
     edit.body = edit.body.trim().to_string();
     let body_html = markdown::to_html(&edit.body);
     let window = Duration::minutes(settings.edit_window_minutes);
@@ -341,11 +339,10 @@ pub async fn vote(
     db: web::Data<Db>,
     limits: web::Data<RateLimits>,
     path: web::Path<i64>,
-    body: Json<Vote>,
+    body: ValidJson<Vote>,
 ) -> Result<web::Json<Score>, ApiError> {
     let id = path.into_inner();
     let value = body.into_inner();
-    value.validate()?;
     let value = value.value;
     let score = db
         .tx(move |conn| {
@@ -393,11 +390,10 @@ pub async fn report(
     db: web::Data<Db>,
     limits: web::Data<RateLimits>,
     path: web::Path<i64>,
-    body: Json<NewReport>,
+    body: ValidJson<NewReport>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let report = body.into_inner();
-    report.validate()?;
     let receipt = db
         .tx(move |conn| {
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;

@@ -4,7 +4,6 @@
 use actix_web::HttpResponse;
 use chrono::Duration;
 use diesel::OptionalExtension;
-use validator::Validate;
 
 use super::domain;
 use super::dto::*;
@@ -140,7 +139,6 @@ pub(crate) async fn create(
     thread: Thread,
     mut new: NewComment,
 ) -> Result<HttpResponse, ApiError> {
-    new.validate()?;
     new.body = new.body.trim().to_string();
     let body_html = markdown::to_html(&new.body);
     let rate = limits.enabled().then_some(settings.comment_rate_per_minute);

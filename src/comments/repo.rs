@@ -103,11 +103,11 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<CommentRow> {
 /// `BEGIN IMMEDIATE` already serializes writers), so that concurrent votes or moderation of
 /// one comment apply one after the other.
 pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Comment> {
-    let query = comments::table.find(id);
-    match conn {
-        DbConn::Pg(pg) => query.select(Comment::as_select()).for_update().first(pg),
-        DbConn::Sqlite(sqlite) => query.select(Comment::as_select()).first(sqlite),
-    }
+    crate::locked!(
+        conn,
+        comments::table.find(id).select(Comment::as_select()),
+        |q, c| q.first(c)
+    )
 }
 
 pub struct NewComment<'a> {

@@ -45,6 +45,26 @@ macro_rules! per_backend {
     };
 }
 
+/// Runs a select with its rows locked until the caller's transaction ends: `FOR UPDATE` on
+/// PostgreSQL; on SQLite a plain select (its `BEGIN IMMEDIATE` already serializes writers).
+/// `locked!(conn, query, |q, c| q.first(c))`: `q` is the query, `c` the backend's connection
+/// (write the query in the call: it is typed once per backend).
+#[macro_export]
+macro_rules! locked {
+    ($conn:expr, $query:expr, |$q:ident, $c:ident| $load:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => {
+                let $q = $query.for_update();
+                $load
+            }
+            $crate::db::DbConn::Sqlite($c) => {
+                let $q = $query;
+                $load
+            }
+        }
+    };
+}
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

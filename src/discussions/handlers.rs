@@ -3,7 +3,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::Duration;
-use validator::Validate;
 
 use super::dto::*;
 use super::feed_cache::{CachedPage, FeedCache};
@@ -14,7 +13,7 @@ use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
-use crate::extract::Json;
+use crate::extract::ValidJson;
 use crate::markdown;
 use crate::moderation::{self, StaffAction};
 use crate::pagination::{self, respond_with_etag};
@@ -163,10 +162,9 @@ pub async fn create_topic(
     db: web::Data<Db>,
     live: web::Data<Live>,
     limits: web::Data<RateLimits>,
-    body: Json<NewTopic>,
+    body: ValidJson<NewTopic>,
 ) -> Result<HttpResponse, ApiError> {
     let topic = body.into_inner();
-    topic.validate()?;
     let body_html = markdown::to_html(&topic.body);
     let (row, events) = db
         .tx(move |conn| {
@@ -261,11 +259,10 @@ pub async fn edit_topic(
     views: web::Data<ViewCounter>,
     live: web::Data<Live>,
     path: web::Path<i64>,
-    body: Json<TopicEdit>,
+    body: ValidJson<TopicEdit>,
 ) -> Result<web::Json<DiscussionView>, ApiError> {
     let id = path.into_inner();
     let edit = body.into_inner();
-    edit.validate()?;
     let window = Duration::minutes(settings.edit_window_minutes);
     let (row, events) = db
         .tx(move |conn| {

@@ -117,18 +117,11 @@ pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<DiscussionRow> {
 /// SQLite's `BEGIN IMMEDIATE` already serializes writers). Writers lock in one order: the
 /// discussion, then its comments, then accounts.
 pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Option<Discussion>> {
-    let query = discussions::table.find(id);
-    match conn {
-        DbConn::Pg(pg) => query
-            .select(Discussion::as_select())
-            .for_update()
-            .first(pg)
-            .optional(),
-        DbConn::Sqlite(sqlite) => query
-            .select(Discussion::as_select())
-            .first(sqlite)
-            .optional(),
-    }
+    crate::locked!(
+        conn,
+        discussions::table.find(id).select(Discussion::as_select()),
+        |q, c| q.first(c).optional()
+    )
 }
 
 #[derive(Insertable)]

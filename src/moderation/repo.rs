@@ -183,15 +183,11 @@ pub fn search_users(
 
 /// The account, its row locked until the caller's transaction ends (PostgreSQL).
 pub fn lock_user(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
-    let query = users::table.find(id);
-    match conn {
-        DbConn::Pg(pg) => query
-            .select(UserRow::as_select())
-            .for_update()
-            .first(pg)
-            .optional(),
-        DbConn::Sqlite(sqlite) => query.select(UserRow::as_select()).first(sqlite).optional(),
-    }
+    crate::locked!(
+        conn,
+        users::table.find(id).select(UserRow::as_select()),
+        |q, c| q.first(c).optional()
+    )
 }
 
 pub fn ban(
@@ -233,10 +229,7 @@ pub fn lock_admins(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
         .filter(users::role.eq("admin"))
         .order(users::id)
         .select(users::id);
-    match conn {
-        DbConn::Pg(pg) => query.for_update().load(pg),
-        DbConn::Sqlite(sqlite) => query.load(sqlite),
-    }
+    crate::locked!(conn, query, |q, c| q.load(c))
 }
 
 /// A comment in the report queue: `(comment_id, first reported, reports)`.

@@ -4,7 +4,6 @@
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, NaiveDateTime};
-use validator::Validate;
 
 use super::dto::*;
 use super::repo::{self, CONFIRMED, Subscriber};
@@ -16,7 +15,7 @@ use crate::auth::{ActiveUser, AuthUser};
 use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
 use crate::error::{ApiError, Problem};
-use crate::extract::Json;
+use crate::extract::{Json, ValidJson};
 use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue, html_escape};
 use crate::pagination;
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
@@ -144,11 +143,10 @@ pub async fn subscribe(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     outbox: web::Data<Outbox>,
-    body: Json<SubscribeRequest>,
+    body: ValidJson<SubscribeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
-    body.validate()?;
     let settings = settings.into_inner();
     let enqueued = db
         .tx(move |conn| request_subscription(conn, &body.email, None, &settings, now()))
