@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// A value that must never reach a log line.
 #[derive(Clone, PartialEq, Eq)]
@@ -144,87 +143,8 @@ impl IpRange {
     }
 }
 
-/// Everything the program can be told, validated.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// `DATABASE_URL`
-    pub database: DatabaseTarget,
-    /// `TRIBUNE_LISTEN`
-    pub listen: String,
-    /// `TRIBUNE_JWT_SECRET`; `None`: a random key is made once and kept in the database.
-    pub jwt_secret: Option<Secret>,
-    /// `TRIBUNE_PUBLIC_URL`, without a trailing slash.
-    pub public_url: String,
-    /// `TRIBUNE_SMTP_URL`; `None`: mail is written as `.eml` files under `mail_dir`.
-    pub smtp_url: Option<Secret>,
-    /// `TRIBUNE_MAIL_DIR`
-    pub mail_dir: PathBuf,
-    /// `TRIBUNE_MAIL_FROM`
-    pub mail_from: String,
-    /// `TRIBUNE_DIGEST_HOUR`, 0 to 23, UTC.
-    pub digest_hour: u8,
-    /// `TRIBUNE_MAIL_RATE`, mails per second at most.
-    pub mail_rate: u32,
-    /// `TRIBUNE_DIGEST_CHECK_MS`: how often `serve` checks whether the day's digest is due.
-    pub digest_check: Duration,
-    /// `TRIBUNE_TRUSTED_PROXIES`
-    pub trusted_proxies: Vec<IpRange>,
-    /// `TRIBUNE_CORS_ORIGINS`
-    pub cors_origins: Vec<String>,
-    /// `TRIBUNE_RATE_LIMITS`
-    pub rate_limits: bool,
-    /// `LOG_FORMAT`
-    pub log_format: LogFormat,
-    /// `RUST_LOG`
-    pub log_filter: String,
-    /// `TRIBUNE_DB_POOL_SIZE`: connections per process.
-    pub db_pool_size: u32,
-    /// `TRIBUNE_DB_TIMEOUT_MS`: how long a request waits for a connection before a 503.
-    pub db_timeout: Duration,
-    /// `TRIBUNE_BODY_LIMIT`: the largest request body accepted, in bytes.
-    pub body_limit: usize,
-    /// `TRIBUNE_REQUEST_TIMEOUT_MS`: a request still unanswered after this gets a 503.
-    pub request_timeout: Duration,
-    /// `TRIBUNE_WORKERS`: HTTP worker threads; default one per core.
-    pub workers: usize,
-    /// `TRIBUNE_JWT_ALG`: `HS256` (default), `HS384` or `HS512`.
-    pub jwt_algorithm: jsonwebtoken::Algorithm,
-    /// `TRIBUNE_AUTH_RATE`: register/login/refresh/reset requests per minute per address.
-    pub auth_rate_per_minute: u32,
-    /// `TRIBUNE_LOGIN_FAILURES_PER_HOUR`: failed logins per account per hour before a `429`.
-    pub login_failures_per_hour: u32,
-    /// `TRIBUNE_EDIT_WINDOW_MINUTES`: how long authors may edit what they posted.
-    pub edit_window_minutes: i64,
-    /// `TRIBUNE_COMMENT_RATE`: comments an account may post per minute (moderators: no limit).
-    pub comment_rate_per_minute: u32,
-    /// `TRIBUNE_WRITE_RATE`: votes, reports, edits and deletions an account may make per minute
-    /// (per process).
-    pub write_rate_per_minute: u32,
-    /// `TRIBUNE_COMMENT_PAGE_MAX`: the most comments (roots and replies) one page may carry.
-    pub comment_page_max: usize,
-    /// `TRIBUNE_FEED_CACHE_MS`: how long a feed page may be served from memory (0: never).
-    pub feed_cache: Duration,
-    /// `TRIBUNE_LOGIN_FAILURE_RATE`: failed logins per minute from one client address.
-    pub login_failures_per_minute: u32,
-    /// `TRIBUNE_TOPIC_RATE`: topics an account may start or edit per hour.
-    pub topic_rate_per_hour: u32,
-    /// `TRIBUNE_VOTE_RATE`: votes an account may cast per minute.
-    pub vote_rate_per_minute: u32,
-    /// `TRIBUNE_REPORT_RATE`: reports an account may file per minute.
-    pub report_rate_per_minute: u32,
-    /// `TRIBUNE_MAILS_PER_ADDRESS_PER_DAY`: reset or confirmation mails one address may get a day.
-    pub mails_per_address_per_day: u32,
-    /// `TRIBUNE_STREAMS_PER_CLIENT`: live streams one client address may hold open (per process).
-    pub streams_per_client: u32,
-    /// `TRIBUNE_STREAMS_MAX`: live streams one process holds open at most.
-    pub streams_max: u32,
-    /// `TRIBUNE_STREAM_LIFETIME_SECONDS`: a live stream ends after this (clients reconnect).
-    pub stream_lifetime: Duration,
-    /// `TRIBUNE_SESSION_RETENTION_DAYS`: how long ended sessions and used tokens are kept.
-    pub session_retention_days: u32,
-    /// `TRIBUNE_MAIL_RETENTION_DAYS`: how long sent and failed mail stays in the outbox.
-    pub mail_retention_days: u32,
-}
+mod declared;
+pub use declared::{DefaultValue, SETTINGS, Setting, Settings};
 
 /// A setting that could not be used; names the variable.
 #[derive(Debug, thiserror::Error)]
@@ -282,49 +202,8 @@ impl Source {
     }
 }
 
-const KEYS: &[&str] = &[
-    "DATABASE_URL",
-    "TRIBUNE_LISTEN",
-    "TRIBUNE_JWT_SECRET",
-    "TRIBUNE_PUBLIC_URL",
-    "TRIBUNE_SMTP_URL",
-    "TRIBUNE_MAIL_DIR",
-    "TRIBUNE_MAIL_FROM",
-    "TRIBUNE_DIGEST_HOUR",
-    "TRIBUNE_MAIL_RATE",
-    "TRIBUNE_TRUSTED_PROXIES",
-    "TRIBUNE_CORS_ORIGINS",
-    "TRIBUNE_RATE_LIMITS",
-    "LOG_FORMAT",
-    "RUST_LOG",
-    "TRIBUNE_DB_POOL_SIZE",
-    "TRIBUNE_DB_TIMEOUT_MS",
-    "TRIBUNE_BODY_LIMIT",
-    "TRIBUNE_REQUEST_TIMEOUT_MS",
-    "TRIBUNE_WORKERS",
-    "TRIBUNE_JWT_ALG",
-    "TRIBUNE_AUTH_RATE",
-    "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
-    "TRIBUNE_EDIT_WINDOW_MINUTES",
-    "TRIBUNE_COMMENT_RATE",
-    "TRIBUNE_COMMENT_PAGE_MAX",
-    "TRIBUNE_WRITE_RATE",
-    "TRIBUNE_DIGEST_CHECK_MS",
-    "TRIBUNE_FEED_CACHE_MS",
-    "TRIBUNE_LOGIN_FAILURE_RATE",
-    "TRIBUNE_TOPIC_RATE",
-    "TRIBUNE_VOTE_RATE",
-    "TRIBUNE_REPORT_RATE",
-    "TRIBUNE_MAILS_PER_ADDRESS_PER_DAY",
-    "TRIBUNE_STREAMS_PER_CLIENT",
-    "TRIBUNE_STREAMS_MAX",
-    "TRIBUNE_STREAM_LIFETIME_SECONDS",
-    "TRIBUNE_SESSION_RETENTION_DAYS",
-    "TRIBUNE_MAIL_RETENTION_DAYS",
-];
-
 fn is_known_key(key: &str) -> bool {
-    KEYS.contains(&key)
+    SETTINGS.iter().any(|setting| setting.var == key)
 }
 
 fn read_toml(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
@@ -370,43 +249,13 @@ fn read_toml(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
     Ok(values)
 }
 
-fn number<T: std::str::FromStr>(
-    source: &Source,
-    var: &str,
-    default: T,
-    allowed: impl Fn(&T) -> bool,
-    expected: &str,
-) -> Result<T, ConfigError> {
-    match source.get(var) {
-        None => Ok(default),
-        Some(text) => text
-            .parse::<T>()
-            .ok()
-            .filter(|v| allowed(v))
-            .ok_or_else(|| invalid(var, format!("`{text}` is not {expected}"))),
-    }
-}
-
-fn list(source: &Source, var: &str) -> Vec<String> {
-    source
-        .get(var)
-        .map(|text| {
-            text.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn http_url(var: &str, text: &str) -> Result<String, ConfigError> {
+fn http_url(text: &str) -> Result<String, String> {
     let rest = text
         .strip_prefix("https://")
         .or_else(|| text.strip_prefix("http://"))
-        .ok_or_else(|| invalid(var, format!("`{text}` must start with http:// or https://")))?;
+        .ok_or_else(|| format!("`{text}` must start with http:// or https://"))?;
     if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
-        return Err(invalid(var, format!("`{text}` has no host")));
+        return Err(format!("`{text}` has no host"));
     }
     Ok(text.trim_end_matches('/').to_string())
 }
@@ -415,312 +264,6 @@ impl Settings {
     /// Reads the environment (and `tribune.toml`) and validates every value.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_source(&Source::from_env()?)
-    }
-
-    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
-        let database_url = source.get("DATABASE_URL").unwrap_or("sqlite://tribune.db");
-        let database =
-            DatabaseTarget::parse(database_url).map_err(|m| invalid("DATABASE_URL", m))?;
-
-        let listen = source
-            .get("TRIBUNE_LISTEN")
-            .unwrap_or("127.0.0.1:8080")
-            .to_string();
-        match listen.to_socket_addrs().map(|mut addrs| addrs.next()) {
-            Ok(Some(_)) => {}
-            _ => {
-                return Err(invalid(
-                    "TRIBUNE_LISTEN",
-                    format!("`{listen}` is not an address like 127.0.0.1:8080"),
-                ));
-            }
-        }
-
-        let jwt_secret = match source.get("TRIBUNE_JWT_SECRET") {
-            None => None,
-            Some(s) if s.len() < 32 => {
-                return Err(invalid(
-                    "TRIBUNE_JWT_SECRET",
-                    "must be at least 32 characters (the value is not shown)",
-                ));
-            }
-            Some(s) => Some(Secret::new(s)),
-        };
-
-        let public_url = http_url(
-            "TRIBUNE_PUBLIC_URL",
-            source
-                .get("TRIBUNE_PUBLIC_URL")
-                .unwrap_or("http://localhost:8080"),
-        )?;
-
-        let smtp_url = match source.get("TRIBUNE_SMTP_URL") {
-            None => None,
-            Some(s) if s.starts_with("smtp://") || s.starts_with("smtps://") => {
-                Some(Secret::new(s))
-            }
-            Some(_) => {
-                return Err(invalid(
-                    "TRIBUNE_SMTP_URL",
-                    "must start with smtp:// or smtps:// (the value is not shown)",
-                ));
-            }
-        };
-
-        let mail_dir = PathBuf::from(source.get("TRIBUNE_MAIL_DIR").unwrap_or("./mail"));
-        let mail_from = source
-            .get("TRIBUNE_MAIL_FROM")
-            .unwrap_or("Tribune <noreply@localhost>")
-            .to_string();
-        if !mail_from.contains('@') {
-            return Err(invalid(
-                "TRIBUNE_MAIL_FROM",
-                format!("`{mail_from}` is not a mailbox like `Tribune <noreply@example.com>`"),
-            ));
-        }
-
-        let digest_hour = number(
-            source,
-            "TRIBUNE_DIGEST_HOUR",
-            6u8,
-            |h| *h <= 23,
-            "an hour from 0 to 23",
-        )?;
-        let mail_rate = number(
-            source,
-            "TRIBUNE_MAIL_RATE",
-            10u32,
-            |r| *r >= 1,
-            "a whole number of mails per second, 1 or more",
-        )?;
-
-        let trusted_proxies = list(source, "TRIBUNE_TRUSTED_PROXIES")
-            .iter()
-            .map(|p| IpRange::parse(p))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|m| invalid("TRIBUNE_TRUSTED_PROXIES", m))?;
-
-        let cors_origins = list(source, "TRIBUNE_CORS_ORIGINS")
-            .into_iter()
-            .map(|origin| {
-                let url = http_url("TRIBUNE_CORS_ORIGINS", &origin)?;
-                let host = url.split_once("://").map(|(_, h)| h).unwrap_or("");
-                if host.contains('/') {
-                    return Err(invalid(
-                        "TRIBUNE_CORS_ORIGINS",
-                        format!("`{origin}` is not an origin: no path allowed"),
-                    ));
-                }
-                Ok(url)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let rate_limits = match source.get("TRIBUNE_RATE_LIMITS").unwrap_or("on") {
-            "on" | "true" | "1" => true,
-            "off" | "false" | "0" => false,
-            other => {
-                return Err(invalid(
-                    "TRIBUNE_RATE_LIMITS",
-                    format!("`{other}` is neither `on` nor `off`"),
-                ));
-            }
-        };
-
-        let log_format = match source.get("LOG_FORMAT").unwrap_or("text") {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(invalid(
-                    "LOG_FORMAT",
-                    format!("`{other}` is neither `text` nor `json`"),
-                ));
-            }
-        };
-
-        let log_filter = source.get("RUST_LOG").unwrap_or("info").to_string();
-        tracing_subscriber::EnvFilter::try_new(&log_filter)
-            .map_err(|e| invalid("RUST_LOG", format!("`{log_filter}` is not a filter: {e}")))?;
-
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let default_pool = match database {
-            DatabaseTarget::Sqlite(_) => 8,
-            DatabaseTarget::Postgres(_) => 10,
-        };
-        let db_pool_size = number(
-            source,
-            "TRIBUNE_DB_POOL_SIZE",
-            default_pool,
-            |n| (1..=1000).contains(n),
-            "a pool size from 1 to 1000",
-        )?;
-        let db_timeout = Duration::from_millis(number(
-            source,
-            "TRIBUNE_DB_TIMEOUT_MS",
-            5000u64,
-            |ms| (100..=600_000).contains(ms),
-            "a number of milliseconds from 100 to 600000",
-        )?);
-        let body_limit = number(
-            source,
-            "TRIBUNE_BODY_LIMIT",
-            64 * 1024usize,
-            |b| (1024..=64 * 1024 * 1024).contains(b),
-            "a number of bytes from 1024 to 67108864",
-        )?;
-        let request_timeout = Duration::from_millis(number(
-            source,
-            "TRIBUNE_REQUEST_TIMEOUT_MS",
-            30_000u64,
-            |ms| (100..=3_600_000).contains(ms),
-            "a number of milliseconds from 100 to 3600000",
-        )?);
-        let workers = number(
-            source,
-            "TRIBUNE_WORKERS",
-            cores,
-            |w| (1..=512).contains(w),
-            "a number of worker threads from 1 to 512",
-        )?;
-
-        let jwt_algorithm = match source.get("TRIBUNE_JWT_ALG").unwrap_or("HS256") {
-            "HS256" => jsonwebtoken::Algorithm::HS256,
-            "HS384" => jsonwebtoken::Algorithm::HS384,
-            "HS512" => jsonwebtoken::Algorithm::HS512,
-            other => {
-                return Err(invalid(
-                    "TRIBUNE_JWT_ALG",
-                    format!("`{other}` is not one of HS256, HS384, HS512"),
-                ));
-            }
-        };
-        let auth_rate_per_minute = number(
-            source,
-            "TRIBUNE_AUTH_RATE",
-            30u32,
-            |n| (1..=1_000_000).contains(n),
-            "a number of requests per minute, 1 or more",
-        )?;
-        let login_failures_per_hour = number(
-            source,
-            "TRIBUNE_LOGIN_FAILURES_PER_HOUR",
-            20u32,
-            |n| (1..=1_000_000).contains(n),
-            "a number of failed logins per hour, 1 or more",
-        )?;
-        let edit_window_minutes = number(
-            source,
-            "TRIBUNE_EDIT_WINDOW_MINUTES",
-            15i64,
-            |n| (0..=525_600).contains(n),
-            "a number of minutes from 0 to 525600",
-        )?;
-        let comment_rate_per_minute = number(
-            source,
-            "TRIBUNE_COMMENT_RATE",
-            6u32,
-            |n| (1..=1_000_000).contains(n),
-            "a number of comments per minute, 1 or more",
-        )?;
-        let digest_check = Duration::from_millis(number(
-            source,
-            "TRIBUNE_DIGEST_CHECK_MS",
-            60_000u64,
-            |ms| (100..=3_600_000).contains(ms),
-            "a number of milliseconds from 100 to 3600000",
-        )?);
-        let write_rate_per_minute = number(
-            source,
-            "TRIBUNE_WRITE_RATE",
-            60u32,
-            |n| (1..=1_000_000).contains(n),
-            "a number of requests per minute, 1 or more",
-        )?;
-        let comment_page_max = number(
-            source,
-            "TRIBUNE_COMMENT_PAGE_MAX",
-            500usize,
-            |n| (1..=100_000).contains(n),
-            "a number of comments from 1 to 100000",
-        )?;
-        let feed_cache = Duration::from_millis(number(
-            source,
-            "TRIBUNE_FEED_CACHE_MS",
-            500u64,
-            |ms| *ms <= 60_000,
-            "a number of milliseconds from 0 to 60000",
-        )?);
-
-        let per = |var: &str, default: u32, what: &str| {
-            number(
-                source,
-                var,
-                default,
-                |n| (1..=1_000_000).contains(n),
-                &format!("a number of {what}, 1 or more"),
-            )
-        };
-        let login_failures_per_minute =
-            per("TRIBUNE_LOGIN_FAILURE_RATE", 10, "failed logins per minute")?;
-        let topic_rate_per_hour = per("TRIBUNE_TOPIC_RATE", 20, "topics per hour")?;
-        let vote_rate_per_minute = per("TRIBUNE_VOTE_RATE", 60, "votes per minute")?;
-        let report_rate_per_minute = per("TRIBUNE_REPORT_RATE", 10, "reports per minute")?;
-        let mails_per_address_per_day = per(
-            "TRIBUNE_MAILS_PER_ADDRESS_PER_DAY",
-            5,
-            "mails per address per day",
-        )?;
-        let streams_per_client = per("TRIBUNE_STREAMS_PER_CLIENT", 4, "streams per client")?;
-        let streams_max = per("TRIBUNE_STREAMS_MAX", 512, "streams")?;
-        let stream_lifetime = Duration::from_secs(number(
-            source,
-            "TRIBUNE_STREAM_LIFETIME_SECONDS",
-            3600u64,
-            |s| (1..=86_400).contains(s),
-            "a number of seconds from 1 to 86400",
-        )?);
-        let session_retention_days = per("TRIBUNE_SESSION_RETENTION_DAYS", 30, "days")?;
-        let mail_retention_days = per("TRIBUNE_MAIL_RETENTION_DAYS", 30, "days")?;
-
-        Ok(Settings {
-            login_failures_per_minute,
-            topic_rate_per_hour,
-            vote_rate_per_minute,
-            report_rate_per_minute,
-            mails_per_address_per_day,
-            streams_per_client,
-            streams_max,
-            stream_lifetime,
-            session_retention_days,
-            mail_retention_days,
-            database,
-            listen,
-            jwt_secret,
-            public_url,
-            smtp_url,
-            mail_dir,
-            mail_from,
-            digest_hour,
-            mail_rate,
-            digest_check,
-            trusted_proxies,
-            cors_origins,
-            rate_limits,
-            log_format,
-            log_filter,
-            db_pool_size,
-            db_timeout,
-            body_limit,
-            request_timeout,
-            workers,
-            jwt_algorithm,
-            auth_rate_per_minute,
-            login_failures_per_hour,
-            edit_window_minutes,
-            comment_rate_per_minute,
-            comment_page_max,
-            write_rate_per_minute,
-            feed_cache,
-        })
     }
 
     /// The address to bind, resolved.
@@ -783,6 +326,34 @@ mod tests {
             assert_eq!(err.var, var, "{value}");
             assert!(err.to_string().starts_with(var));
         }
+    }
+
+    /// The README's table of settings is the declaration's (`UPDATE_README=1 cargo test --lib
+    /// config` rewrites it).
+    #[test]
+    fn the_readme_lists_every_setting_as_declared() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let header = "| variable | default | meaning |\n|---|---|---|\n";
+        let start = readme.find(header).expect("the README's settings table") + header.len();
+        let end = readme[start..]
+            .find("\n\n")
+            .map_or(readme.len(), |n| start + n + 1);
+        let declared: String = SETTINGS
+            .iter()
+            .map(|setting| setting.readme_row() + "\n")
+            .collect();
+        if std::env::var("UPDATE_README").is_ok() {
+            let updated = format!("{}{declared}{}", &readme[..start], &readme[end..]);
+            std::fs::write(&path, updated).unwrap();
+            return;
+        }
+        assert_eq!(
+            &readme[start..end],
+            declared,
+            "README.md's settings table differs from src/config/declared.rs \
+             (UPDATE_README=1 cargo test --lib config rewrites it)"
+        );
     }
 
     #[test]
