@@ -150,8 +150,8 @@ pub async fn create_article(
     user.require(Role::Editor)?;
     let new = body.into_inner();
     new.validate()?;
-    let (slug, events) = db
-        .tx(move |conn| {
+    let slug = live
+        .tx(&db, move |conn| {
             let at = now();
             let published_at = new.published_at.map_or(at, |p| p.naive_utc());
             let slug = match &new.slug {
@@ -211,7 +211,6 @@ pub async fn create_article(
             Ok((slug, events))
         })
         .await?;
-    live.publish_all(events);
     let (row, tags) = load(&db, slug).await?;
     Ok(HttpResponse::Created().json(ArticleView::new(row, tags, 0)))
 }
@@ -284,7 +283,7 @@ pub async fn update_article(
     update.validate_clearable()?;
     let slug = path.into_inner();
     let lookup = slug.clone();
-    db.tx(move |conn| {
+    live.tx(&db, move |conn| {
         let (article, _) = repo::by_slug(conn, &lookup)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
         // The discussion first: the lock order of every writer (see the comments feature).
@@ -321,10 +320,9 @@ pub async fn update_article(
         )?;
         let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
         // A scheduled article's title must not show on the live stream before publication.
-        Ok((discussion.visible_from <= at).then(|| announce("updated", &discussion)))
+        Ok(((), discussions::announce_if_public("updated", &discussion)))
     })
-    .await
-    .map(|events| live.publish_all(events))?;
+    .await?;
     let (row, tags) = load(&db, slug).await?;
     let pending = views.pending(row.0.discussion_id);
     Ok(web::Json(ArticleView::new(row, tags, pending)))
@@ -351,7 +349,7 @@ pub async fn delete_article(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let slug = path.into_inner();
-    db.tx(move |conn| {
+    live.tx(&db, move |conn| {
         let (article, _) = repo::by_slug(conn, &slug)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
         // The discussion first: the lock order of every writer (see the comments feature).
@@ -361,9 +359,8 @@ pub async fn delete_article(
         audit_article(conn, user.id, "delete", &article)?;
         repo::delete(conn, article.id)?;
         discussions::delete(conn, article.discussion_id)?;
-        Ok((discussion.visible_from <= now()).then(|| announce("deleted", &discussion)))
+        Ok(((), discussions::announce_if_public("deleted", &discussion)))
     })
-    .await
-    .map(|events| live.publish_all(events))?;
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

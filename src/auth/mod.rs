@@ -183,9 +183,10 @@ pub fn role_now(conn: &mut crate::db::DbConn, auth: Option<AuthUser>) -> Option<
         .map(|user| user.role)
 }
 
-/// Whether `role` may read what is not published yet (scheduled articles and their threads).
+/// Whether `role` may see what is not published yet (scheduled articles and their threads):
+/// editors, who write them, and moderators and admins, who keep their threads in order.
 pub fn sees_unpublished(role: Option<Role>) -> bool {
-    role.is_some_and(|role| role.includes(Role::Editor))
+    role.is_some_and(|role| role.includes(Role::Editor) || role.includes(Role::Moderator))
 }
 
 impl FromRequest for ActiveUser {

@@ -7,10 +7,10 @@ use diesel::OptionalExtension;
 use super::domain;
 use super::dto::*;
 use super::paging::{Budget, list, sees_hidden, view};
-use super::policy::{comment_to_change, edit_rules};
+use super::policy::{change_status, comment_to_change, edit_rules};
 use super::posting::create;
 use super::repo::{self, DELETED, VISIBLE};
-use super::thread::{Thread, no_comment, no_discussion, visible};
+use super::thread::{Thread, no_comment, visible};
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, now};
@@ -301,17 +301,8 @@ pub async fn delete_comment(
                 },
             )?;
         }
-        let was_visible = comment.status == VISIBLE;
-        repo::set_status(conn, id, DELETED, own && was_visible)?;
-        if !was_visible {
-            return Ok(((), None));
-        }
-        let (_, event) = discussions::replies_moved(conn, comment.discussion_id, -1)?
-            .ok_or_else(no_discussion)?;
-        if let Some(author) = comment.author_id {
-            repo::count_author(conn, author, -1)?;
-        }
-        Ok(((), event))
+        let erase = own && comment.status == VISIBLE;
+        Ok(((), change_status(conn, &comment, DELETED, erase)?))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -397,7 +388,7 @@ pub async fn report(
     let receipt = db
         .tx(move |conn| {
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
-            let editor = user.role.includes(Role::Editor);
+            let editor = sees_unpublished(Some(user.role));
             discussions::by_id(conn, comment.discussion_id)
                 .optional()?
                 .filter(|(d, _)| visible(d, editor))

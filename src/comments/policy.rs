@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::OptionalExtension;
 
 use super::repo::{self, Comment, DELETED, VISIBLE};
-use super::thread::{no_comment, visible};
+use super::thread::{no_comment, no_discussion, visible};
 use crate::auth::{ActiveUser, Role};
 use crate::db::DbConn;
 use crate::discussions;
@@ -22,7 +22,7 @@ pub(crate) fn comment_to_change(
     lock_discussion: bool,
 ) -> Result<(Comment, discussions::Discussion), ApiError> {
     // Editors and moderators see discussions before publication.
-    let editor = user.role.includes(Role::Editor) || user.role.includes(Role::Moderator);
+    let editor = crate::auth::sees_unpublished(Some(user.role));
     let discussion_id = if lock_discussion {
         repo::by_id(conn, id)
             .optional()?
@@ -86,4 +86,32 @@ pub(crate) fn edit_rules(
         )));
     }
     Ok(())
+}
+
+/// Moves `comment` to status `to` in the caller's transaction, with the counters that count
+/// visible comments: its discussion's `replies` (and the discussion's live event) and its
+/// author's `comments_count`. `erase` drops the text (an author's own deletion). The caller has
+/// the rows locked in the lock order ([`comment_to_change`] with `lock_discussion`). Returns the
+/// event to publish after the commit, if the count moved.
+pub(crate) fn change_status(
+    conn: &mut DbConn,
+    comment: &Comment,
+    to: &str,
+    erase: bool,
+) -> Result<Option<String>, ApiError> {
+    if comment.status == to {
+        return Ok(None);
+    }
+    repo::set_status(conn, comment.id, to, erase)?;
+    let delta = match (comment.status == VISIBLE, to == VISIBLE) {
+        (true, false) => -1,
+        (false, true) => 1,
+        _ => return Ok(None),
+    };
+    let (_, event) = discussions::replies_moved(conn, comment.discussion_id, delta)?
+        .ok_or_else(no_discussion)?;
+    if let Some(author) = comment.author_id {
+        repo::count_author(conn, author, delta)?;
+    }
+    Ok(event)
 }

@@ -4,7 +4,7 @@
 use diesel::OptionalExtension;
 
 use crate::articles;
-use crate::db::{DbConn, now};
+use crate::db::DbConn;
 use crate::discussions;
 use crate::error::ApiError;
 
@@ -56,6 +56,6 @@ impl Thread {
 
 /// Readers see a discussion from its `visible_from` on (an article's publication); editors
 /// see articles before.
-pub(crate) fn visible(discussion: &discussions::Discussion, editor: bool) -> bool {
-    discussion.visible_from <= now() || editor
+pub(crate) fn visible(discussion: &discussions::Discussion, staff: bool) -> bool {
+    discussions::visible(discussion, staff)
 }

@@ -166,8 +166,8 @@ pub async fn create_topic(
 ) -> Result<HttpResponse, ApiError> {
     let topic = body.into_inner();
     let body_html = markdown::to_html(&topic.body);
-    let (row, events) = db
-        .tx(move |conn| {
+    let row = live
+        .tx(&db, move |conn| {
             limits.hit_account(conn, Limit::Topics, &user)?;
             let at = now();
             let id = repo::insert(
@@ -189,7 +189,6 @@ pub async fn create_topic(
             Ok((row, events))
         })
         .await?;
-    live.publish_all(events);
     let (discussion, author) = row;
     Ok(HttpResponse::Created().json(DiscussionView::new(discussion, author, 0)))
 }
@@ -216,7 +215,7 @@ pub async fn show_discussion(
         .run(move |conn| Ok(repo::by_id(conn, id)?))
         .await
         .map_err(not_found)?;
-    if discussion.visible_from > now()
+    if !super::is_public(&discussion)
         && !db
             .run(move |conn| Ok(sees_unpublished(role_now(conn, auth))))
             .await?
@@ -264,8 +263,8 @@ pub async fn edit_topic(
     let id = path.into_inner();
     let edit = body.into_inner();
     let window = Duration::minutes(settings.edit_window_minutes);
-    let (row, events) = db
-        .tx(move |conn| {
+    let row = live
+        .tx(&db, move |conn| {
             let (discussion, _) = repo::by_id(conn, id).map_err(|e| not_found(e.into()))?;
             if discussion.kind != "topic" {
                 return Err(ApiError::NotFound("no such topic".into()));
@@ -315,7 +314,6 @@ pub async fn edit_topic(
             Ok((row, events))
         })
         .await?;
-    live.publish_all(events);
     let (discussion, author) = row;
     let pending = views.pending(id);
     Ok(web::Json(DiscussionView::new(discussion, author, pending)))

@@ -1,7 +1,8 @@
 //! Live updates: every process's SSE clients hear of every new discussion and new activity.
 //!
-//! After a change commits, its handler calls [`Live::publish_all`]. On SQLite (one process) the
-//! event goes straight onto this process's broadcast channel. On PostgreSQL it is queued for
+//! A change runs in [`Live::tx`], which publishes the events it returns right after the commit.
+//! On SQLite (one process) the event goes straight onto this process's broadcast channel. On
+//! PostgreSQL it is queued for
 //! [`run_pg_notifier`], which sends the queue in batches as `NOTIFY tribune_discussions`, and
 //! every process's listener ([`run_pg_listener`]) puts what it hears on its own channel.
 //!
@@ -83,7 +84,7 @@ impl Live {
     /// After a commit that changed discussions: forgets this process's cached feed pages at
     /// once (its own writes are read back at once, before any notification comes round), and
     /// sends the events to every process's clients.
-    pub fn publish_all(&self, payloads: impl IntoIterator<Item = String>) {
+    fn publish_all(&self, payloads: impl IntoIterator<Item = String>) {
         let Some(outgoing) = &self.outgoing else {
             self.deliver_all(payloads);
             return;

@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 /// A new comment in an open discussion (the comments feature calls this in its
 /// transaction): `replies` and `last_activity_at` move, so the discussion rises in the feed.
-/// Returns the discussion and its `activity` event for `Live::publish_all` after the commit,
+/// Returns the discussion and its `activity` event (return it from the `Live::tx` closure),
 /// or `None` when the discussion is missing, locked, or (unless `include_scheduled`) not
 /// visible yet.
 pub fn comment_added(
@@ -39,7 +39,7 @@ pub fn comment_added(
 ) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
     let discussion = repo::comment_added(conn, discussion_id, at, include_scheduled)?;
     Ok(discussion.map(|d| {
-        let event = hint("activity", &d);
+        let event = announce_if_public("activity", &d);
         (d, event)
     }))
 }
@@ -53,19 +53,31 @@ pub fn replies_moved(
 ) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
     let discussion = repo::replies_moved(conn, discussion_id, delta)?;
     Ok(discussion.map(|d| {
-        let event = hint("updated", &d);
+        let event = announce_if_public("updated", &d);
         (d, event)
     }))
 }
 
+/// Whether everyone sees `discussion` now (a scheduled article's shows from its publication).
+pub fn is_public(discussion: &repo::Discussion) -> bool {
+    discussion.visible_from <= crate::db::now()
+}
+
+/// Whether a caller sees `discussion`: everyone once it is public, and before that staff who
+/// may see unpublished work (`staff`: [`crate::auth::sees_unpublished`] of the caller's role).
+pub fn visible(discussion: &repo::Discussion, staff: bool) -> bool {
+    staff || is_public(discussion)
+}
+
 /// The event, unless readers cannot see the discussion yet (a scheduled article's), whose
-/// title must not show early.
-fn hint(event: &'static str, discussion: &repo::Discussion) -> Option<String> {
-    (discussion.visible_from <= crate::db::now()).then(|| announce(event, discussion))
+/// title must not show early on the live stream.
+pub fn announce_if_public(event: &'static str, discussion: &repo::Discussion) -> Option<String> {
+    is_public(discussion).then(|| announce(event, discussion))
 }
 
 /// The event that tells every process (and SSE client) that a discussion changed: `created`,
-/// `activity`, `updated` or `deleted`. Hand it to `Live::publish_all` after the commit.
+/// `activity`, `updated` or `deleted`. Return it from the closure of `Live::tx`, which publishes
+/// it right after the commit.
 pub fn announce(event: &'static str, discussion: &repo::Discussion) -> String {
     dto::DiscussionEvent::new(event, discussion).json()
 }

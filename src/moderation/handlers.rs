@@ -69,8 +69,7 @@ async fn set_flag(
             repo::set_flag(conn, id, flag, value)?;
             repo::record(conn, user.id, action, "discussion", id, None, now())?;
             let row = discussions::by_id(conn, id)?;
-            let event = (row.0.visible_from <= now())
-                .then(|| crate::discussions::announce("updated", &row.0));
+            let event = discussions::announce_if_public("updated", &row.0);
             Ok((row, event))
         })
         .await?;
@@ -170,8 +169,7 @@ pub async fn delete_topic(
         comments::uncount_discussion(conn, id)?;
         discussions::delete(conn, id)?;
         repo::record(conn, user.id, "delete", "discussion", id, None, now())?;
-        let event = (discussion.visible_from <= now())
-            .then(|| crate::discussions::announce("deleted", &discussion));
+        let event = discussions::announce_if_public("deleted", &discussion);
         Ok(((), event))
     })
     .await?;
@@ -191,20 +189,14 @@ pub(crate) fn change_visibility(
     if comment.status == DELETED {
         return Err(ApiError::Forbidden("this comment is deleted".into()));
     }
-    let (from, to, delta, action) = if hide {
-        (VISIBLE, HIDDEN, -1, "hide")
+    let (from, to, action) = if hide {
+        (VISIBLE, HIDDEN, "hide")
     } else {
-        (HIDDEN, VISIBLE, 1, "restore")
+        (HIDDEN, VISIBLE, "restore")
     };
     let mut event = None;
     if comment.status == from {
-        comments::set_status(conn, id, to, false)?;
-        let (_, moved) = crate::discussions::replies_moved(conn, comment.discussion_id, delta)?
-            .ok_or_else(no_discussion)?;
-        event = moved;
-        if let Some(author) = comment.author_id {
-            comments::count_author(conn, author, delta)?;
-        }
+        event = comments::change_status(conn, &comment, to, false)?;
     }
     repo::record(conn, user.id, action, "comment", id, reason, now())?;
     let row = comments::by_id(conn, id)
@@ -224,16 +216,7 @@ pub(crate) fn delete_as_moderator(
     if comment.status == DELETED {
         return Ok(None);
     }
-    comments::set_status(conn, id, DELETED, false)?;
-    if comment.status != VISIBLE {
-        return Ok(None);
-    }
-    let (_, event) = crate::discussions::replies_moved(conn, comment.discussion_id, -1)?
-        .ok_or_else(no_discussion)?;
-    if let Some(author) = comment.author_id {
-        comments::count_author(conn, author, -1)?;
-    }
-    Ok(event)
+    comments::change_status(conn, &comment, DELETED, false)
 }
 
 async fn set_hidden(
