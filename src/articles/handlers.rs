@@ -63,14 +63,9 @@ pub async fn list_articles(
             Ok((rows, tags))
         })
         .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|(a, _)| {
-            pagination::encode(&[pagination::time_part(a.published_at), a.id.to_string()])
-        })
-    } else {
-        None
-    };
+    let next_cursor = pagination::cut(&mut rows, limit, |(a, _)| {
+        vec![pagination::time_part(a.published_at), a.id.to_string()]
+    });
     let items = rows
         .iter()
         .map(|row| {

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::domain::SEGMENT;
 use crate::db::DbConn;
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
 use crate::discussions::AuthorRow;
@@ -145,7 +146,7 @@ pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
                 "nextval(pg_get_serial_sequence('comments', 'id'))",
             ))
             .get_result(pg)?;
-            let path = format!("{}{id:012}", new.parent_path);
+            let path = format!("{}{id:0width$}", new.parent_path, width = SEGMENT);
             diesel::insert_into(comments::table)
                 .values((comments::id.eq(id), comments::path.eq(path), values))
                 .execute(pg)?;
@@ -156,7 +157,7 @@ pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
                 .values((comments::path.eq(""), values))
                 .returning(comments::id)
                 .get_result(sqlite)?;
-            let path = format!("{}{id:012}", new.parent_path);
+            let path = format!("{}{id:0width$}", new.parent_path, width = SEGMENT);
             diesel::update(comments::table.find(id))
                 .set(comments::path.eq(path))
                 .execute(sqlite)?;

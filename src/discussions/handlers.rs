@@ -19,12 +19,13 @@ use crate::moderation::{self, StaffAction};
 use crate::pagination::{self, respond_with_etag};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
-fn feed_cursor(key: &FeedKey) -> String {
-    pagination::encode(&[
-        u8::from(key.pinned).to_string(),
-        pagination::time_part(key.last_activity_at),
-        key.id.to_string(),
-    ])
+/// The parts of the feed cursor after `discussion` (see [`parse_feed_cursor`]).
+fn feed_cursor(discussion: &repo::Discussion) -> Vec<String> {
+    vec![
+        u8::from(discussion.pinned).to_string(),
+        pagination::time_part(discussion.last_activity_at),
+        discussion.id.to_string(),
+    ]
 }
 
 fn parse_feed_cursor(cursor: &str) -> Result<FeedKey, ApiError> {
@@ -82,18 +83,7 @@ pub async fn feed(
     let mut rows = db
         .run(move |conn| Ok(repo::feed(conn, after, since, limit + 1, now())?))
         .await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|(d, _)| {
-            feed_cursor(&FeedKey {
-                pinned: d.pinned,
-                last_activity_at: d.last_activity_at,
-                id: d.id,
-            })
-        })
-    } else {
-        None
-    };
+    let next_cursor = pagination::cut(&mut rows, limit, |(d, _)| feed_cursor(d));
     let page = FeedPage {
         items: rows
             .into_iter()
