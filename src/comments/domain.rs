@@ -5,6 +5,39 @@ use std::collections::HashMap;
 
 /// Digits of one path segment: ids up to 999,999,999,999 (see the migration).
 pub const SEGMENT: usize = 12;
+
+/// Where a comment stands; stored as its lowercase name.
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentStatus {
+    Visible,
+    /// Hidden by a moderator.
+    Hidden,
+    Deleted,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Visible => "visible",
+            CommentStatus::Hidden => "hidden",
+            CommentStatus::Deleted => "deleted",
+        }
+    }
+}
+
+impl TryFrom<String> for CommentStatus {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "visible" => Ok(CommentStatus::Visible),
+            "hidden" => Ok(CommentStatus::Hidden),
+            "deleted" => Ok(CommentStatus::Deleted),
+            other => Err(format!("`{other}` is not a comment status")),
+        }
+    }
+}
 const LARGEST_ID: i64 = 999_999_999_999;
 
 /// The deepest a comment may sit: roots are at depth 0, so threads show at most 8 levels. A

@@ -10,24 +10,7 @@ use crate::discussions::AuthorRow;
 use crate::discussions::dto::Author;
 use crate::validation::required_text;
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum CommentStatus {
-    Visible,
-    /// Hidden by a moderator.
-    Hidden,
-    Deleted,
-}
-
-impl CommentStatus {
-    fn of(text: &str) -> CommentStatus {
-        match text {
-            repo::HIDDEN => CommentStatus::Hidden,
-            repo::DELETED => CommentStatus::Deleted,
-            _ => CommentStatus::Visible,
-        }
-    }
-}
+pub use super::domain::CommentStatus;
 
 /// A comment, with its replies nested in `children` (oldest first).
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,7 +38,7 @@ pub struct CommentView {
 
 impl CommentView {
     pub fn new(comment: Comment, author: Option<AuthorRow>, children: Vec<CommentView>) -> Self {
-        let status = CommentStatus::of(&comment.status);
+        let status = comment.status;
         let shown = status == CommentStatus::Visible;
         CommentView {
             id: comment.id,
@@ -81,7 +64,7 @@ impl CommentView {
 impl CommentView {
     /// As moderators see it: a hidden comment's text too (a deleted one's stays null).
     pub fn revealed(comment: Comment, author: Option<AuthorRow>) -> Self {
-        let hidden = CommentStatus::of(&comment.status) == CommentStatus::Hidden;
+        let hidden = comment.status == CommentStatus::Hidden;
         let (body, body_html) = (comment.body.clone(), comment.body_html.clone());
         let mut view = CommentView::new(comment, author, Vec::new());
         if hidden {

@@ -5,11 +5,12 @@ use chrono::Duration;
 use diesel::OptionalExtension;
 
 use super::domain;
+use super::domain::CommentStatus;
 use super::dto::*;
 use super::paging::{Budget, list, sees_hidden, view};
 use super::policy::{change_status, comment_to_change, edit_rules};
 use super::posting::create;
-use super::repo::{self, DELETED, VISIBLE};
+use super::repo;
 use super::thread::{Thread, no_comment, visible};
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
@@ -285,7 +286,7 @@ pub async fn delete_comment(
                 "only its author or a moderator may delete a comment".into(),
             ));
         }
-        if comment.status == DELETED {
+        if comment.status == CommentStatus::Deleted {
             return Ok(((), None));
         }
         limits.hit_account(conn, Limit::Writes, &user)?;
@@ -301,8 +302,11 @@ pub async fn delete_comment(
                 },
             )?;
         }
-        let erase = own && comment.status == VISIBLE;
-        Ok(((), change_status(conn, &comment, DELETED, erase)?))
+        let erase = own && comment.status == CommentStatus::Visible;
+        Ok((
+            (),
+            change_status(conn, &comment, CommentStatus::Deleted, erase)?,
+        ))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -343,7 +347,7 @@ pub async fn vote(
                     "you cannot vote on your own comment".into(),
                 ));
             }
-            if comment.status != VISIBLE {
+            if comment.status != CommentStatus::Visible {
                 return Err(ApiError::Forbidden(
                     "only visible comments take votes".into(),
                 ));
@@ -398,7 +402,7 @@ pub async fn report(
                     "you cannot report your own comment".into(),
                 ));
             }
-            if comment.status == DELETED {
+            if comment.status == CommentStatus::Deleted {
                 return Err(ApiError::Forbidden("this comment is deleted".into()));
             }
             limits.hit_account(conn, Limit::Reports, &user)?;

@@ -4,7 +4,8 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::OptionalExtension;
 
-use super::repo::{self, Comment, DELETED, VISIBLE};
+use super::domain::CommentStatus;
+use super::repo::{self, Comment};
 use super::thread::{no_comment, no_discussion, visible};
 use crate::auth::{ActiveUser, Role};
 use crate::db::DbConn;
@@ -56,7 +57,7 @@ pub(crate) fn edit_rules(
     window: Duration,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    if comment.status == DELETED {
+    if comment.status == CommentStatus::Deleted {
         return Err(ApiError::Forbidden(
             "a deleted comment cannot be edited".into(),
         ));
@@ -69,7 +70,7 @@ pub(crate) fn edit_rules(
             "only its author or a moderator may edit a comment".into(),
         ));
     }
-    if comment.status != VISIBLE {
+    if comment.status != CommentStatus::Visible {
         return Err(ApiError::Forbidden(
             "a hidden comment cannot be edited".into(),
         ));
@@ -96,14 +97,17 @@ pub(crate) fn edit_rules(
 pub(crate) fn change_status(
     conn: &mut DbConn,
     comment: &Comment,
-    to: &str,
+    to: CommentStatus,
     erase: bool,
 ) -> Result<Option<String>, ApiError> {
     if comment.status == to {
         return Ok(None);
     }
     repo::set_status(conn, comment.id, to, erase)?;
-    let delta = match (comment.status == VISIBLE, to == VISIBLE) {
+    let delta = match (
+        comment.status == CommentStatus::Visible,
+        to == CommentStatus::Visible,
+    ) {
         (true, false) => -1,
         (false, true) => 1,
         _ => return Ok(None),

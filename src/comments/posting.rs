@@ -6,9 +6,10 @@ use chrono::Duration;
 use diesel::OptionalExtension;
 
 use super::domain;
+use super::domain::CommentStatus;
 use super::dto::*;
 use super::paging::path_of;
-use super::repo::{self, Comment, VISIBLE};
+use super::repo::{self, Comment};
 use super::thread::{Thread, visible};
 use crate::auth::{ActiveUser, AuthUser, Role};
 use crate::config::Settings;
@@ -87,7 +88,7 @@ pub(crate) fn post_comment(
         author_id: Some(user.id),
         body: Some(body.to_string()),
         body_html: Some(body_html.to_string()),
-        status: VISIBLE.to_string(),
+        status: CommentStatus::Visible,
         score: 0,
         created_at: at,
         edited_at: None,
@@ -117,7 +118,7 @@ pub(crate) fn reply_place(
     } else {
         repo::by_id(conn, parent)?.0.status
     };
-    if status != VISIBLE {
+    if status != CommentStatus::Visible {
         return Err(ApiError::invalid(
             "parent_id",
             "is (or, past the deepest level, sits under) a hidden or deleted comment, which \

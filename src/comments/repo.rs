@@ -3,15 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::SEGMENT;
+use super::domain::{CommentStatus, SEGMENT};
 use crate::db::DbConn;
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
 use crate::discussions::AuthorRow;
 use crate::per_backend;
-
-pub const VISIBLE: &str = "visible";
-pub const HIDDEN: &str = "hidden";
-pub const DELETED: &str = "deleted";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
@@ -24,7 +20,8 @@ pub struct Comment {
     pub author_id: Option<i64>,
     pub body: Option<String>,
     pub body_html: Option<String>,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: CommentStatus,
     pub score: i64,
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
@@ -212,8 +209,14 @@ pub fn edit(
 }
 
 /// Sets a comment's status; with `erase`, its text goes too (an author deleting their own).
-pub fn set_status(conn: &mut DbConn, id: i64, status: &str, erase: bool) -> QueryResult<usize> {
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    status: CommentStatus,
+    erase: bool,
+) -> QueryResult<usize> {
     let target = comments::table.find(id);
+    let status = status.as_str();
     if erase {
         diesel::update(target)
             .set((
@@ -306,7 +309,7 @@ pub fn report(
 pub fn uncount_discussion(conn: &mut DbConn, discussion_id: i64) -> QueryResult<()> {
     let per_author: Vec<(Option<i64>, i64)> = comments::table
         .filter(comments::discussion_id.eq(discussion_id))
-        .filter(comments::status.eq(VISIBLE))
+        .filter(comments::status.eq(CommentStatus::Visible.as_str()))
         .filter(comments::author_id.is_not_null())
         .group_by(comments::author_id)
         .order(comments::author_id)

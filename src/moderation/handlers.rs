@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::repo::{self, Flag};
 use crate::auth::{ActiveUser, Role};
 use crate::comments::dto::CommentView;
-use crate::comments::{self, DELETED, HIDDEN, VISIBLE, comment_to_change};
+use crate::comments::{self, CommentStatus, comment_to_change};
 use crate::db::{Db, now};
 use crate::discussions;
 use crate::discussions::dto::DiscussionView;
@@ -186,13 +186,13 @@ pub(crate) fn change_visibility(
     reason: Option<&str>,
 ) -> Result<(comments::CommentRow, Option<String>), ApiError> {
     let (comment, _) = comment_to_change(conn, id, user, true)?;
-    if comment.status == DELETED {
+    if comment.status == CommentStatus::Deleted {
         return Err(ApiError::Forbidden("this comment is deleted".into()));
     }
     let (from, to, action) = if hide {
-        (VISIBLE, HIDDEN, "hide")
+        (CommentStatus::Visible, CommentStatus::Hidden, "hide")
     } else {
-        (HIDDEN, VISIBLE, "restore")
+        (CommentStatus::Hidden, CommentStatus::Visible, "restore")
     };
     let mut event = None;
     if comment.status == from {
@@ -213,10 +213,10 @@ pub(crate) fn delete_as_moderator(
     id: i64,
 ) -> Result<Option<String>, ApiError> {
     let (comment, _) = comment_to_change(conn, id, user, true)?;
-    if comment.status == DELETED {
+    if comment.status == CommentStatus::Deleted {
         return Ok(None);
     }
-    comments::change_status(conn, &comment, DELETED, false)
+    comments::change_status(conn, &comment, CommentStatus::Deleted, false)
 }
 
 async fn set_hidden(

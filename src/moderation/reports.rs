@@ -214,7 +214,7 @@ pub async fn resolve_report(
             }
             let deleted = comments::by_id(conn, comment_id)
                 .optional()?
-                .is_none_or(|(c, _)| c.status == comments::DELETED);
+                .is_none_or(|(c, _)| c.status == comments::CommentStatus::Deleted);
             let event = match action {
                 Resolution::Dismiss => None,
                 // A comment deleted meanwhile is handled already.

@@ -243,7 +243,7 @@ pub fn most_active(
     let counts: Vec<(i64, i64)> = comments::table
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.lt(to))
-        .filter(comments::status.eq("visible"))
+        .filter(comments::status.eq(crate::comments::CommentStatus::Visible.as_str()))
         .group_by(comments::discussion_id)
         .select((comments::discussion_id, diesel::dsl::count_star()))
         .order_by(diesel::dsl::count_star().desc())

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::comments::CommentStatus;
 use crate::db::DbConn;
 use crate::db::schema::{
     article_tags, articles, comments, discussions, newsletter_subscribers, users,
@@ -229,7 +230,11 @@ pub fn insert_comments(conn: &mut DbConn, rows: &[CommentRow]) -> QueryResult<us
                 comments::author_id.eq(c.author_id),
                 comments::body.eq(&c.body),
                 comments::body_html.eq(&c.body_html),
-                comments::status.eq(if c.deleted { "deleted" } else { "visible" }),
+                comments::status.eq(if c.deleted {
+                    CommentStatus::Deleted.as_str()
+                } else {
+                    CommentStatus::Visible.as_str()
+                }),
                 comments::created_at.eq(c.created_at),
             )
         })
