@@ -233,7 +233,9 @@ fn create_user(
             .map_err(explain)?;
         println!(
             "created {} (id {}, role {})",
-            user.username, user.id, user.role
+            user.username,
+            user.id,
+            user.role.as_str()
         );
         Ok(())
     })

@@ -112,7 +112,7 @@ impl From<User> for Me {
     fn from(user: User) -> Me {
         Me {
             id: user.id,
-            role: Role::parse(&user.role).unwrap_or(Role::User),
+            role: user.role,
             username: user.username,
             display_name: user.display_name,
             email: user.email,
@@ -179,7 +179,7 @@ impl From<User> for Profile {
     fn from(user: User) -> Profile {
         Profile {
             id: user.id,
-            role: Role::parse(&user.role).unwrap_or(Role::User),
+            role: user.role,
             username: user.username,
             display_name: user.display_name,
             created_at: utc(user.created_at),

@@ -103,7 +103,7 @@ fn token_response(
     session_id: i64,
     refresh_token: String,
 ) -> Result<AuthResponse, ApiError> {
-    let access_token = keys.issue(user.id, &user.role, session_id)?;
+    let access_token = keys.issue(user.id, user.role.as_str(), session_id)?;
     Ok(AuthResponse {
         user: user.into(),
         access_token,

@@ -3,6 +3,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::auth::Role;
 use crate::db::DbConn;
 use crate::db::schema::{password_resets, refresh_tokens, sessions, users};
 use crate::per_backend;
@@ -18,7 +19,8 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: Role,
     pub banned_at: Option<NaiveDateTime>,
     pub banned_until: Option<NaiveDateTime>,
     pub comments_count: i64,
@@ -84,7 +86,7 @@ pub fn user_by_email_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<Use
 
 /// What every write needs to know of the caller, read now.
 pub struct AccountState {
-    pub role: String,
+    pub role: Role,
     pub banned: bool,
     pub banned_until: Option<NaiveDateTime>,
     /// The token's session has not ended (logout, reset, ban, expiry).
@@ -129,14 +131,17 @@ pub fn account_state(
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(
-        |(role, banned_at, banned_until, revoked_at, expires_at)| AccountState {
-            role,
-            banned: is_banned(banned_at, banned_until, now),
-            banned_until,
-            session_live: revoked_at.is_none() && expires_at > now,
-        },
-    ))
+    let Some((role, banned_at, banned_until, revoked_at, expires_at)) = row else {
+        return Ok(None);
+    };
+    let role =
+        Role::try_from(role).map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!(e)))?;
+    Ok(Some(AccountState {
+        role,
+        banned: is_banned(banned_at, banned_until, now),
+        banned_until,
+        session_live: revoked_at.is_none() && expires_at > now,
+    }))
 }
 
 pub fn update_display_name(conn: &mut DbConn, id: i64, name: &str) -> QueryResult<User> {

@@ -63,6 +63,15 @@ impl Role {
     }
 }
 
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    /// A role as stored (`users.role`, a CHECK constraint keeps it one of the four).
+    fn try_from(text: String) -> Result<Role, String> {
+        Role::parse(&text).ok_or_else(|| format!("`{text}` is not a role"))
+    }
+}
+
 /// The caller, from a valid access token alone.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
@@ -163,11 +172,9 @@ impl ActiveUser {
                 "this session has ended; sign in again".into(),
             ));
         }
-        let role = Role::parse(&state.role)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad role in database")))?;
         Ok(ActiveUser {
             id: auth.id,
-            role,
+            role: state.role,
             session_id: auth.session_id,
         })
     }

@@ -138,7 +138,8 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub email: String,
-    pub role: String,
+    #[diesel(deserialize_as = String)]
+    pub role: crate::auth::Role,
     pub banned_at: Option<NaiveDateTime>,
     pub banned_until: Option<NaiveDateTime>,
     pub ban_reason: Option<String>,

@@ -36,7 +36,7 @@ impl From<UserRow> for AdminUser {
         let banned = u.banned_at.is_some() && u.banned_until.is_none_or(|until| until > now);
         AdminUser {
             id: u.id,
-            role: Role::parse(&u.role).unwrap_or(Role::User),
+            role: u.role,
             username: u.username,
             display_name: u.display_name,
             email: u.email,
@@ -125,7 +125,7 @@ fn target(conn: &mut crate::db::DbConn, actor: &ActiveUser, id: i64) -> Result<U
             "you cannot do this to your own account".into(),
         ));
     }
-    let role = Role::parse(&target.role).unwrap_or(Role::User);
+    let role = target.role;
     if role.includes(Role::Moderator) && actor.role != Role::Admin {
         return Err(ApiError::Forbidden(
             "only an admin may act on a moderator or an admin".into(),
@@ -257,13 +257,13 @@ pub async fn set_role(
             let admins = repo::lock_admins(conn)?;
             let target = repo::lock_user(conn, id)?
                 .ok_or_else(|| ApiError::NotFound("no such user".into()))?;
-            if target.role == "admin" && role != Role::Admin && admins.len() <= 1 {
+            if target.role == Role::Admin && role != Role::Admin && admins.len() <= 1 {
                 return Err(ApiError::AlreadyDone(
                     "the last admin cannot be demoted: make another admin first".into(),
                 ));
             }
             repo::set_role(conn, id, role.as_str())?;
-            let change = format!("{} -> {}", target.role, role.as_str());
+            let change = format!("{} -> {}", target.role.as_str(), role.as_str());
             repo::record(conn, user.id, "role", "user", id, Some(&change), now())?;
             Ok(repo::lock_user(conn, id)?)
         })
