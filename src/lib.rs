@@ -8,13 +8,17 @@ pub mod accounts;
 pub mod articles;
 /// Password hashing, access and refresh tokens, roles, and the `AuthUser`/`ActiveUser` extractors.
 pub mod auth;
-/// Command-line interface: `serve`, `migrate`, `openapi`, `user create`.
+/// Command-line interface: `serve`, `migrate`, `openapi`, `user create`, `seed`,
+/// `newsletter send-digest`, `purge`.
 pub mod cli;
-/// Comment threads: nested replies, Markdown, edits, deletion, votes and reports.
+/// Comment threads: nested replies, Markdown, edits, deletion, votes and reports (split by
+/// concern: thread, paging, posting, policy).
 pub mod comments;
-/// Settings from the environment and an optional `tribune.toml`, validated at start.
+/// Settings from the environment and an optional `tribune.toml`, each declared once
+/// (`config/declared.rs`), validated at start.
 pub mod config;
-/// The database: one connection type over SQLite and PostgreSQL, the pool, migrations, schema.
+/// The database: one connection type over SQLite and PostgreSQL, the pool, its health probe,
+/// migrations, schema.
 pub mod db;
 /// Discussions: the feed by last activity, topics, view and reply counters, live updates (SSE).
 pub mod discussions;
@@ -22,13 +26,14 @@ pub mod discussions;
 pub mod error;
 /// Our JSON body extractor: content type, size limit and field-naming errors.
 pub mod extract;
-/// The mail outbox and its sending worker (SMTP, or `.eml` files).
+/// The mail outbox and its sending worker (SMTP, or `.eml` files), claims renewed while alive.
 pub mod mail;
 /// Markdown to sanitized HTML (pulldown-cmark + ammonia).
 pub mod markdown;
-/// Moderation: locks, pins, topic deletion, hidden comments, the audit log.
+/// Moderation: the report queue, hiding, locks, pins, topic deletion, bans, roles, the audit log.
 pub mod moderation;
-/// The newsletter: double opt-in subscriptions, confirmation and unsubscription.
+/// The newsletter: double opt-in subscriptions, confirmation and unsubscription, the daily
+/// digest and its scheduler.
 pub mod newsletter;
 /// The OpenAPI document, generated from the handlers.
 pub mod openapi;
