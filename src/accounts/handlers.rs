@@ -122,7 +122,6 @@ fn token_response(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username or email is taken", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -157,7 +156,6 @@ pub async fn register(
         (status = 200, description = "Signed in", body = AuthResponse),
         (status = 401, description = "Wrong login or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests or failed logins from this address, or failed logins to this account from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -441,7 +439,6 @@ fn invalid_reset_token() -> ApiError {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Me, description = "The account"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/me")]
@@ -473,9 +470,7 @@ fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiE
     request_body = UpdateMe,
     responses(
         (status = 200, body = Me, description = "The updated account"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/me")]
@@ -503,7 +498,6 @@ pub async fn update_me(
     request_body = ChangePassword,
     responses(
         (status = 204, description = "Changed; other sessions have ended"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or a weak new one", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address", body = Problem, content_type = "application/problem+json"),
@@ -552,7 +546,6 @@ pub async fn change_password(
     security(("bearer" = [])),
     responses(
         (status = 200, body = SessionList, description = "Live sessions"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/me/sessions")]
@@ -582,7 +575,6 @@ pub async fn sessions(
     params(("id" = i64, Path, description = "The session")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such live session of this user", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -129,10 +129,8 @@ fn trimmed(text: &Option<String>) -> Option<&str> {
     request_body = NewArticleRequest,
     responses(
         (status = 201, description = "The article", body = ArticleView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/articles")]
@@ -257,10 +255,8 @@ fn free_slug(conn: &mut DbConn, base: &str) -> Result<String, ApiError> {
     request_body = ArticleUpdate,
     responses(
         (status = 200, description = "The article", body = ArticleView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/api/v1/articles/{slug}")]
@@ -330,7 +326,6 @@ pub async fn update_article(
     params(("slug" = String, Path, description = "The article's slug")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
     )

@@ -77,7 +77,6 @@ pub async fn article_comments(
     request_body = NewComment,
     responses(
         (status = 201, description = "The new comment", body = CommentView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The discussion is locked, or the account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body or parent_id", body = Problem, content_type = "application/problem+json"),
@@ -116,7 +115,6 @@ pub async fn post_discussion_comment(
     request_body = NewComment,
     responses(
         (status = 201, description = "The new comment", body = CommentView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The discussion is locked, or the account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body or parent_id", body = Problem, content_type = "application/problem+json"),
@@ -206,7 +204,6 @@ pub async fn show_comment(
     request_body = CommentEdit,
     responses(
         (status = 200, description = "The edited comment (without its replies)", body = CommentView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author, the edit window has passed, or the discussion is locked", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
@@ -263,7 +260,6 @@ pub async fn edit_comment(
     params(("id" = i64, Path, description = "The comment")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither its author nor a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many edits and deletions (`TRIBUNE_WRITE_RATE`)", body = Problem, content_type = "application/problem+json"),
@@ -321,7 +317,6 @@ pub async fn delete_comment(
     request_body = Vote,
     responses(
         (status = 200, description = "The comment's score now", body = Score),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "One's own comment, or one that is hidden or deleted", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`value` is not 1, -1 or 0", body = Problem, content_type = "application/problem+json"),
@@ -371,7 +366,6 @@ pub async fn vote(
     request_body = NewReport,
     responses(
         (status = 202, description = "The report is in the moderators' queue", body = ReportReceipt),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "One's own comment, or a deleted one", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already reported by this user", body = Problem, content_type = "application/problem+json"),

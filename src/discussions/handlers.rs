@@ -140,9 +140,7 @@ pub async fn stream(
     request_body = NewTopic,
     responses(
         (status = 201, description = "The new topic", body = DiscussionView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many topics started or edited (`TRIBUNE_TOPIC_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -231,10 +229,8 @@ fn not_found(error: ApiError) -> ApiError {
     request_body = TopicEdit,
     responses(
         (status = 200, description = "The edited topic", body = DiscussionView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author, or the edit window has passed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many topics started or edited (`TRIBUNE_TOPIC_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -86,7 +86,6 @@ macro_rules! flag_route {
             params(("id" = i64, Path, description = "The discussion")),
             responses(
                 (status = 200, description = "The discussion now", body = DiscussionView),
-                (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
                 (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
             )
@@ -145,7 +144,6 @@ flag_route!(
     params(("id" = i64, Path, description = "The topic")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or an article's discussion", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
     )
@@ -246,7 +244,6 @@ async fn set_hidden(
     request_body(content = Option<Reason>, description = "Optional: no body at all is fine"),
     responses(
         (status = 200, description = "The comment now, as moderators see it", body = CommentView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or a deleted comment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
     )
@@ -270,7 +267,6 @@ pub async fn hide_comment(
     request_body(content = Option<Reason>, description = "Optional: no body at all is fine"),
     responses(
         (status = 200, description = "The comment now", body = CommentView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or a deleted comment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
     )
@@ -336,7 +332,6 @@ pub struct AuditPage {
     responses(
         (status = 200, description = "A page of the log", body = AuditPage),
         (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
     )
 )]

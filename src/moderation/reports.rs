@@ -78,7 +78,6 @@ pub struct ReportPage {
     responses(
         (status = 200, description = "A page of the queue", body = ReportPage),
         (status = 400, description = "Bad status, cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -179,7 +178,6 @@ pub struct Resolved {
     request_body = ResolveRequest,
     responses(
         (status = 200, description = "Resolved", body = Resolved),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The report is resolved already", body = Problem, content_type = "application/problem+json"),

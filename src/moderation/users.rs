@@ -75,7 +75,6 @@ pub struct AdminUserPage {
     responses(
         (status = 200, description = "A page of accounts", body = AdminUserPage),
         (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -143,7 +142,6 @@ fn target(conn: &mut crate::db::DbConn, actor: &ActiveUser, id: i64) -> Result<U
     request_body = BanRequest,
     responses(
         (status = 200, description = "The account now", body = AdminUser),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or not allowed on this account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid reason or until", body = Problem, content_type = "application/problem+json"),
@@ -195,7 +193,6 @@ pub async fn ban_user(
     params(("id" = i64, Path, description = "The account")),
     responses(
         (status = 200, description = "The account now", body = AdminUser),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator, or not allowed on this account", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     )
@@ -234,7 +231,6 @@ pub struct RoleRequest {
     request_body = RoleRequest,
     responses(
         (status = 200, description = "The account now", body = AdminUser),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The last admin would be demoted", body = Problem, content_type = "application/problem+json"),

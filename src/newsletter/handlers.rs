@@ -409,7 +409,6 @@ fn my_status(subscriber: Option<Subscriber>, user_id: i64) -> MyNewsletter {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The subscription", body = MyNewsletter),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/me/newsletter")]
@@ -434,7 +433,6 @@ pub async fn my_newsletter(
     request_body = MyNewsletterUpdate,
     responses(
         (status = 200, description = "The subscription now (`pending` until confirmed)", body = MyNewsletter),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -486,7 +484,6 @@ pub async fn set_my_newsletter(
     responses(
         (status = 200, description = "A page of subscribers", body = SubscriberPage),
         (status = 400, description = "Bad status, cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -529,7 +526,6 @@ pub async fn admin_subscribers(
     responses(
         (status = 200, description = "A page of digest days", body = DigestPage),
         (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
     )
 )]
