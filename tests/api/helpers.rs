@@ -502,14 +502,56 @@ impl TestApp {
         .await
     }
 
-    /// An account with role `role`, signed in again so that its token says so.
+    /// An account with role `role`, given through the API by the site's first admin, and
+    /// signed in again so that its token says so.
     pub async fn with_role(&self, name: &str, role: &str) -> Tokens {
         let tokens = self.signed_up(name).await;
-        self.sql(&format!(
-            "UPDATE users SET role = '{role}' WHERE id = {}",
-            tokens.user_id
-        ));
+        if role != "user" {
+            self.set_role(tokens.user_id, role).await;
+        }
         Tokens::from(&self.login(name, PASSWORD).await)
+    }
+
+    /// Gives account `id` role `role` through `PUT /api/v1/admin/users/{id}/role`, as the site's
+    /// first admin.
+    pub async fn set_role(&self, id: i64, role: &str) {
+        let admin = self.first_admin().await;
+        let res = self
+            .send_json(
+                "PUT",
+                &format!("/api/v1/admin/users/{id}/role"),
+                Some(&admin.access),
+                Some(&serde_json::json!({ "role": role })),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+
+    /// The site's first admin (`root`), made as `tribune user create --role admin` makes one,
+    /// on first use; signed in.
+    pub async fn first_admin(&self) -> Tokens {
+        let res = self.login("root", PASSWORD).await;
+        if res.status == 200 {
+            return Tokens::from(&res);
+        }
+        let target = tribune::config::DatabaseTarget::parse(&self.db.url).unwrap();
+        let db = actix_web::rt::task::spawn_blocking(move || {
+            tribune::db::Db::connect_and_migrate(&target, 1, Duration::from_secs(5))
+        })
+        .await
+        .unwrap()
+        .expect("the test database");
+        let account = tribune::accounts::NewAccount {
+            request: serde_json::from_value(serde_json::json!({
+                "username": "root", "email": "root@example.com", "password": PASSWORD,
+            }))
+            .unwrap(),
+            role: tribune::auth::Role::Admin,
+        };
+        tribune::accounts::create_account(&db, &tribune::auth::password::Hasher::new(1), account)
+            .await
+            .expect("the first admin");
+        Tokens::from(&self.login("root", PASSWORD).await)
     }
 
     /// Checks every denormalized comment counter against a recount of visible comments.

@@ -70,8 +70,10 @@ async fn failed_logins_from_one_address_are_throttled() {
     }
     let res = login_from(&app, "198.51.100.7", "anna", "wrong-guess-here").await;
     res.problem(429);
+    // Until the failures of the last minute, weighed by how much of them is still within a
+    // minute, leave room for one more: at most a little over a minute.
     let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=60).contains(&wait), "{wait}");
+    assert!((1..=120).contains(&wait), "{wait}");
     // The owner, elsewhere, is not held back.
     assert_eq!(
         login_from(&app, "203.0.113.20", "anna", PASSWORD)
