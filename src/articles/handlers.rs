@@ -155,7 +155,7 @@ pub async fn create_article(
             let discussion_id = discussions::insert(
                 conn,
                 &discussions::NewDiscussion {
-                    kind: "article",
+                    kind: discussions::Kind::Article,
                     title,
                     body: None,
                     body_html: None,

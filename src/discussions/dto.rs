@@ -26,12 +26,7 @@ impl From<AuthorRow> for Author {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Article,
-    Topic,
-}
+pub use super::domain::Kind;
 
 /// A discussion as the feed shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,11 +52,7 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 
 impl FeedItem {
     pub fn new(discussion: &Discussion, author: Option<AuthorRow>, pending_views: i64) -> Self {
-        let kind = if discussion.kind == "article" {
-            Kind::Article
-        } else {
-            Kind::Topic
-        };
+        let kind = discussion.kind;
         FeedItem {
             id: discussion.id,
             kind,

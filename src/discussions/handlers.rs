@@ -161,7 +161,7 @@ pub async fn create_topic(
             let id = repo::insert(
                 conn,
                 &NewDiscussion {
-                    kind: "topic",
+                    kind: super::Kind::Topic,
                     title: topic.title.trim(),
                     body: Some(&topic.body),
                     body_html: Some(&body_html),
@@ -252,7 +252,7 @@ pub async fn edit_topic(
     let row = live
         .tx(&db, move |conn| {
             let (discussion, _) = repo::by_id(conn, id).map_err(|e| not_found(e.into()))?;
-            if discussion.kind != "topic" {
+            if discussion.kind != super::Kind::Topic {
                 return Err(ApiError::NotFound("no such topic".into()));
             }
             let at = now();

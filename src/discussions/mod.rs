@@ -1,6 +1,7 @@
 //! Discussions: the feed ordered by last activity, topics, view and reply counters, and live
 //! updates. Every article has a discussion; readers start topics.
 
+pub mod domain;
 pub mod dto;
 pub mod feed_cache;
 pub mod handlers;
@@ -13,6 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::db::DbConn;
 
 // What other features use of discussions.
+pub use domain::Kind;
 pub use repo::{AuthorRow, Discussion, NewDiscussion, by_id, delete, insert, lock, sync_article};
 pub use views::viewer;
 

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::IntoSql;
 use diesel::prelude::*;
 
+use super::domain::Kind;
 use crate::db::DbConn;
 use crate::db::schema::{discussions, users};
 use crate::per_backend;
@@ -12,7 +13,8 @@ use crate::per_backend;
 #[diesel(table_name = discussions)]
 pub struct Discussion {
     pub id: i64,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: Kind,
     pub title: String,
     pub body: Option<String>,
     pub body_html: Option<String>,
@@ -124,10 +126,11 @@ pub fn lock(conn: &mut DbConn, id: i64) -> QueryResult<Option<Discussion>> {
     )
 }
 
-#[derive(Insertable)]
+#[derive(Clone, Insertable)]
 #[diesel(table_name = discussions)]
 pub struct NewDiscussion<'a> {
-    pub kind: &'a str,
+    #[diesel(serialize_as = String)]
+    pub kind: Kind,
     pub title: &'a str,
     pub body: Option<&'a str>,
     pub body_html: Option<&'a str>,
@@ -140,7 +143,7 @@ pub struct NewDiscussion<'a> {
 
 pub fn insert(conn: &mut DbConn, new: &NewDiscussion) -> QueryResult<i64> {
     diesel::insert_into(discussions::table)
-        .values(new)
+        .values(new.clone())
         .returning(discussions::id)
         .get_result(conn)
 }

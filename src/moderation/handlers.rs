@@ -159,7 +159,7 @@ pub async fn delete_topic(
     let id = path.into_inner();
     live.tx(&db, move |conn| {
         let discussion = discussions::lock(conn, id)?.ok_or_else(no_discussion)?;
-        if discussion.kind != "topic" {
+        if discussion.kind != discussions::Kind::Topic {
             return Err(ApiError::Forbidden(
                 "an article's discussion goes with its article: delete the article".into(),
             ));

@@ -224,7 +224,7 @@ pub async fn seed(
                         );
                         articles.push((slug.clone(), title.clone(), created));
                         rows.push(DiscussionRow {
-                            kind: "article",
+                            kind: crate::discussions::Kind::Article.as_str(),
                             title,
                             body: None,
                             body_html: None,
@@ -245,7 +245,7 @@ pub async fn seed(
                             .get(rng.random_range(0..user_ids.len().max(1)))
                             .copied();
                         rows.push(DiscussionRow {
-                            kind: "topic",
+                            kind: crate::discussions::Kind::Topic.as_str(),
                             body_html: Some(markdown::to_html(&body)),
                             body: Some(body),
                             title,
