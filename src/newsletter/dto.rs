@@ -51,7 +51,8 @@ pub struct MyNewsletterUpdate {
     pub subscribed: bool,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+/// Where a subscription stands; stored as its lowercase name.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SubscriberStatus {
     Pending,
@@ -61,13 +62,29 @@ pub enum SubscriberStatus {
 }
 
 impl SubscriberStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             SubscriberStatus::Pending => "pending",
             SubscriberStatus::Confirmed => "confirmed",
             SubscriberStatus::Unsubscribed => "unsubscribed",
             SubscriberStatus::Bouncing => "bouncing",
         }
+    }
+}
+
+impl TryFrom<String> for SubscriberStatus {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        [
+            SubscriberStatus::Pending,
+            SubscriberStatus::Confirmed,
+            SubscriberStatus::Unsubscribed,
+            SubscriberStatus::Bouncing,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+        .ok_or_else(|| format!("`{text}` is not a subscriber status"))
     }
 }
 

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, NaiveDateTime};
 
 use super::dto::*;
-use super::repo::{self, CONFIRMED, Subscriber};
+use super::repo::{self, Subscriber};
 use crate::accounts;
 use crate::accounts::domain::key;
 use crate::accounts::dto::Accepted;
@@ -57,7 +57,7 @@ pub(crate) fn request_subscription(
         // Noted whatever the state, so that the account sees `pending` either way.
         repo::request_by_user(conn, subscriber.id, user_id)?;
     }
-    if subscriber.status == CONFIRMED {
+    if subscriber.status == SubscriberStatus::Confirmed {
         return Ok(false);
     }
     let pace = MailPace {
@@ -393,13 +393,13 @@ fn url_encode(text: &str) -> String {
 /// one it asked for and that waits for the link; of anyone else's it learns nothing.
 fn my_status(subscriber: Option<Subscriber>, user_id: i64) -> MyNewsletter {
     let status = match subscriber {
-        Some(s) if s.user_id == Some(user_id) => s.status,
-        Some(s) if s.pending_user_id == Some(user_id) => repo::PENDING.to_string(),
-        _ => "none".to_string(),
+        Some(s) if s.user_id == Some(user_id) => Some(s.status),
+        Some(s) if s.pending_user_id == Some(user_id) => Some(SubscriberStatus::Pending),
+        _ => None,
     };
     MyNewsletter {
-        subscribed: status == CONFIRMED,
-        status,
+        subscribed: status == Some(SubscriberStatus::Confirmed),
+        status: status.map_or("none", SubscriberStatus::as_str).to_string(),
     }
 }
 
@@ -455,7 +455,12 @@ pub async fn set_my_newsletter(
             let owned = existing
                 .as_ref()
                 .is_some_and(|s| s.user_id == Some(user.id));
-            if wanted && !(owned && existing.as_ref().is_some_and(|s| s.status == CONFIRMED)) {
+            if wanted
+                && !(owned
+                    && existing
+                        .as_ref()
+                        .is_some_and(|s| s.status == SubscriberStatus::Confirmed))
+            {
                 // Whatever the address's state, the account sees `pending` until the link in
                 // the mail is used: it must not learn whether someone else subscribes.
                 enqueued =

@@ -7,16 +7,20 @@ use crate::db::DbConn;
 use crate::db::schema::newsletter_subscribers as subscribers;
 use crate::per_backend;
 
-pub const PENDING: &str = "pending";
-pub const CONFIRMED: &str = "confirmed";
-pub const UNSUBSCRIBED: &str = "unsubscribed";
+use super::dto::SubscriberStatus;
+
+// As stored, for the queries.
+const PENDING: &str = SubscriberStatus::Pending.as_str();
+const CONFIRMED: &str = SubscriberStatus::Confirmed.as_str();
+const UNSUBSCRIBED: &str = SubscriberStatus::Unsubscribed.as_str();
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscribers)]
 pub struct Subscriber {
     pub id: i64,
     pub email: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: SubscriberStatus,
     pub user_id: Option<i64>,
     pub pending_user_id: Option<i64>,
     pub confirm_sent_at: Option<NaiveDateTime>,
@@ -305,7 +309,7 @@ pub fn record_bounce(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
             .filter(subscribers::bounces.ge(BOUNCE_LIMIT))
             .filter(subscribers::status.eq(CONFIRMED)),
     )
-    .set(subscribers::status.eq("bouncing"))
+    .set(subscribers::status.eq(SubscriberStatus::Bouncing.as_str()))
     .execute(conn)
 }
 
