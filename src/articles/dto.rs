@@ -25,7 +25,12 @@ pub struct ArticleItem {
 }
 
 impl ArticleItem {
-    pub fn new((article, (views, replies)): &ArticleRow, tags: Vec<String>, pending: i64) -> Self {
+    pub fn new(row: &ArticleRow, tags: Vec<String>, pending: i64) -> Self {
+        let ArticleRow {
+            article,
+            views,
+            replies,
+        } = row;
         ArticleItem {
             id: article.id,
             slug: article.slug.clone(),
@@ -57,7 +62,7 @@ pub struct ArticleView {
 impl ArticleView {
     pub fn new(row: ArticleRow, tags: Vec<String>, pending: i64) -> Self {
         let item = ArticleItem::new(&row, tags, pending);
-        let (article, _) = row;
+        let article = row.article;
         ArticleView {
             item,
             body: article.body,

@@ -23,7 +23,7 @@ fn with_tags(
     conn: &mut DbConn,
     rows: &[ArticleRow],
 ) -> Result<HashMap<i64, Vec<String>>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|(a, _)| a.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|row| row.article.id).collect();
     let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
     for (id, tag) in repo::tags_of(conn, &ids)? {
         tags.entry(id).or_default().push(tag);
@@ -63,14 +63,19 @@ pub async fn list_articles(
             Ok((rows, tags))
         })
         .await?;
-    let next_cursor = pagination::cut(&mut rows, limit, |(a, _)| {
+    let next_cursor = pagination::cut(&mut rows, limit, |row| {
+        let a = &row.article;
         vec![pagination::time_part(a.published_at), a.id.to_string()]
     });
     let items = rows
         .iter()
         .map(|row| {
-            let pending = views.pending(row.0.discussion_id);
-            ArticleItem::new(row, tags.remove(&row.0.id).unwrap_or_default(), pending)
+            let pending = views.pending(row.article.discussion_id);
+            ArticleItem::new(
+                row,
+                tags.remove(&row.article.id).unwrap_or_default(),
+                pending,
+            )
         })
         .collect();
     Ok(web::Json(ArticlePage { items, next_cursor }))
@@ -81,7 +86,7 @@ async fn load(db: &Db, slug: String) -> Result<(ArticleRow, Vec<String>), ApiErr
         let row = repo::by_slug(conn, &slug)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
         let tags = with_tags(conn, std::slice::from_ref(&row))?
-            .remove(&row.0.id)
+            .remove(&row.article.id)
             .unwrap_or_default();
         Ok((row, tags))
     })
@@ -107,14 +112,14 @@ pub async fn show_article(
 ) -> Result<web::Json<ArticleView>, ApiError> {
     let (row, tags) = load(&db, path.into_inner()).await?;
     // Scheduled: only for editors, by their role now (not the token's).
-    if row.0.published_at > now()
+    if row.article.published_at > now()
         && !db
             .run(move |conn| Ok(sees_unpublished(role_now(conn, auth))))
             .await?
     {
         return Err(ApiError::NotFound("no such article".into()));
     }
-    let pending = views.record(row.0.discussion_id, viewer(&req, auth));
+    let pending = views.record(row.article.discussion_id, viewer(&req, auth));
     Ok(web::Json(ArticleView::new(row, tags, pending)))
 }
 
@@ -275,8 +280,9 @@ pub async fn update_article(
     let slug = path.into_inner();
     let lookup = slug.clone();
     live.tx(&db, move |conn| {
-        let (article, _) = repo::by_slug(conn, &lookup)?
-            .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+        let article = repo::by_slug(conn, &lookup)?
+            .ok_or_else(|| ApiError::NotFound("no such article".into()))?
+            .article;
         // The discussion first: the lock order of every writer (see the comments feature).
         discussions::lock(conn, article.discussion_id)?;
         let at = now();
@@ -315,7 +321,7 @@ pub async fn update_article(
     })
     .await?;
     let (row, tags) = load(&db, slug).await?;
-    let pending = views.pending(row.0.discussion_id);
+    let pending = views.pending(row.article.discussion_id);
     Ok(web::Json(ArticleView::new(row, tags, pending)))
 }
 
@@ -340,8 +346,9 @@ pub async fn delete_article(
     user.require(Role::Editor)?;
     let slug = path.into_inner();
     live.tx(&db, move |conn| {
-        let (article, _) = repo::by_slug(conn, &slug)?
-            .ok_or_else(|| ApiError::NotFound("no such article".into()))?;
+        let article = repo::by_slug(conn, &slug)?
+            .ok_or_else(|| ApiError::NotFound("no such article".into()))?
+            .article;
         // The discussion first: the lock order of every writer (see the comments feature).
         let discussion = discussions::lock(conn, article.discussion_id)?
             .ok_or_else(|| ApiError::NotFound("no such article".into()))?;

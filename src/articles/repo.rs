@@ -25,8 +25,13 @@ pub struct Article {
     pub updated_at: NaiveDateTime,
 }
 
-/// An article with its discussion's `(views, replies)`.
-pub type ArticleRow = (Article, (i64, i64));
+/// An article with its discussion's counters.
+#[derive(Debug, Clone, Queryable)]
+pub struct ArticleRow {
+    pub article: Article,
+    pub views: i64,
+    pub replies: i64,
+}
 
 #[derive(Insertable)]
 #[diesel(table_name = articles)]
@@ -83,7 +88,8 @@ pub fn by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<ArticleRow>>
         .filter(articles::slug.eq(slug))
         .select((
             Article::as_select(),
-            (discussions::views, discussions::replies),
+            discussions::views,
+            discussions::replies,
         ))
         .first(conn)
         .optional()
@@ -120,7 +126,8 @@ pub fn list(
         .limit(limit)
         .select((
             Article::as_select(),
-            (discussions::views, discussions::replies),
+            discussions::views,
+            discussions::replies,
         ))
         .load(conn)
 }

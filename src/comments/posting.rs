@@ -93,7 +93,11 @@ pub(crate) fn post_comment(
         created_at: at,
         edited_at: None,
     };
-    let author = Some((user.id, username, display_name));
+    let author = Some(crate::discussions::AuthorRow {
+        id: user.id,
+        username,
+        display_name,
+    });
     Ok((CommentView::new(comment, author, Vec::new()), event))
 }
 

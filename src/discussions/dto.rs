@@ -17,11 +17,11 @@ pub struct Author {
 }
 
 impl From<AuthorRow> for Author {
-    fn from((id, username, display_name): AuthorRow) -> Author {
+    fn from(row: AuthorRow) -> Author {
         Author {
-            id,
-            username,
-            display_name,
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
         }
     }
 }

@@ -30,8 +30,13 @@ pub struct Discussion {
     pub edited_at: Option<NaiveDateTime>,
 }
 
-/// `(id, username, display_name)` of an author.
-pub type AuthorRow = (i64, String, String);
+/// An author, as the rows name them.
+#[derive(Debug, Clone, Queryable)]
+pub struct AuthorRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+}
 
 /// A discussion with its author, as lists and pages show it.
 pub type DiscussionRow = (Discussion, Option<AuthorRow>);

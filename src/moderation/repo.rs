@@ -263,8 +263,16 @@ pub fn reported(
     query.load(conn)
 }
 
-/// `(report id, comment id, reporter id, reporter username, reason, created_at)`.
-pub type ReportRow = (i64, i64, i64, String, String, NaiveDateTime);
+/// A report of the queue, with its reporter's name.
+#[derive(Debug, Clone, Queryable)]
+pub struct ReportRow {
+    pub id: i64,
+    pub comment_id: i64,
+    pub reporter_id: i64,
+    pub reporter_username: String,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+}
 
 /// The reports in `status` of these comments, oldest first.
 pub fn reports_of(

@@ -132,13 +132,13 @@ pub async fn report_queue(
                 first_reported_at: first.and_utc(),
                 reports: reports
                     .iter()
-                    .filter(|r| r.1 == id)
-                    .map(|(rid, _, reporter, name, reason, at)| ReportView {
-                        id: *rid,
-                        reporter_id: *reporter,
-                        reporter_username: name.clone(),
-                        reason: reason.clone(),
-                        created_at: at.and_utc(),
+                    .filter(|r| r.comment_id == id)
+                    .map(|r| ReportView {
+                        id: r.id,
+                        reporter_id: r.reporter_id,
+                        reporter_username: r.reporter_username.clone(),
+                        reason: r.reason.clone(),
+                        created_at: r.created_at.and_utc(),
                     })
                     .collect(),
             })
