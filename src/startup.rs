@@ -64,18 +64,7 @@ impl Application {
     /// Connects to the database, runs pending migrations, binds the listener. The server runs
     /// when [`Application::run_until_stopped`] is awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = {
-            let settings = settings.clone();
-            actix_web::rt::task::spawn_blocking(move || {
-                Db::connect_and_migrate(
-                    &settings.database,
-                    settings.db_pool_size,
-                    settings.db_timeout,
-                )
-            })
-            .await??
-        };
-        tracing::info!(database = %settings.database.describe(), "database ready");
+        let db = connect(&settings).await?;
         let jwt_secret = jwt_secret(&settings, &db).await?;
         let token_keys = web::Data::new(TokenKeys::new(
             &jwt_secret,
@@ -89,17 +78,7 @@ impl Application {
         let rate_limits = web::Data::new(RateLimits::from_settings(&settings));
         let trusted_proxies = web::Data::new(TrustedProxies(settings.trusted_proxies.clone()));
         let outbox = web::Data::new(Outbox::default());
-        let taken = crate::mail::take_over_claims(&db).await?;
-        if taken > 0 {
-            tracing::info!(
-                mails = taken,
-                "mail: took over what the last process was sending"
-            );
-        }
-        let mailer = Arc::new(
-            Mailer::from_settings(&settings)?
-                .with_recipients(Arc::new(crate::newsletter::Subscribers)),
-        );
+        let mailer = mailer(&settings, &db).await?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (closing, closing_rx) = watch::channel(false);
@@ -117,49 +96,16 @@ impl Application {
             outgoing,
         ));
         let views = web::Data::new(ViewCounter::default());
-        let mut workers = vec![
-            actix_web::rt::spawn(crate::discussions::views::run_flusher(
-                db.clone(),
-                views.clone(),
-                shutdown_rx.clone(),
-            )),
-            actix_web::rt::spawn(crate::discussions::live::run_pg_listener(
-                settings.database.clone(),
-                live.get_ref().clone(),
-                shutdown_rx.clone(),
-            )),
-            actix_web::rt::spawn(crate::mail::run_worker(
-                db.clone(),
-                mailer,
-                outbox.get_ref().clone(),
-                settings.mail_rate,
-                shutdown_rx.clone(),
-            )),
-            actix_web::rt::spawn(crate::db::health::run_probe(
-                db.health(),
-                shutdown_rx.clone(),
-            )),
-            actix_web::rt::spawn(crate::retention::run(
-                db.clone(),
-                settings.clone(),
-                shutdown_rx.clone(),
-            )),
-        ];
-        workers.push(actix_web::rt::spawn(
-            crate::newsletter::digest::run_scheduler(
-                db.clone(),
-                settings.digest_hour,
-                settings.digest_check,
-                settings.public_url.clone(),
-                outbox.get_ref().clone(),
-                shutdown_rx.clone(),
-            ),
-        ));
-        if let Some(queue) = notify_queue {
-            workers.push(actix_web::rt::spawn(
-                crate::discussions::live::run_pg_notifier(db.clone(), queue, shutdown_rx),
-            ));
-        }
+        let workers = spawn_workers(Background {
+            settings: &settings,
+            db: &db,
+            views: &views,
+            live: &live,
+            mailer,
+            outbox: &outbox,
+            notify_queue,
+            shutdown: shutdown_rx,
+        });
 
         let api = crate::openapi::document();
         let spec = web::Data::new(SpecYaml(api.to_yaml()?));
@@ -171,66 +117,26 @@ impl Application {
             settings.stream_lifetime,
             metrics.live_streams(),
         ));
-        let db_data = web::Data::new(db.clone());
-        let settings_data = web::Data::new(settings.clone());
-        let body_limit = settings.body_limit;
-        let request_timeout = RequestTimeout(settings.request_timeout);
-        let cors_origins = settings.cors_origins.clone();
-
+        let shared = Shared {
+            db: web::Data::new(db.clone()),
+            metrics,
+            spec,
+            known_routes,
+            token_keys,
+            hasher,
+            rate_limits,
+            trusted_proxies,
+            outbox,
+            settings: web::Data::new(settings.clone()),
+            live,
+            stream_slots,
+            feed_cache,
+            views,
+        };
         let signals = StopSignals::install()?;
         let listener = TcpListener::bind(settings.listen_addr()?)?;
         let address = listener.local_addr()?;
-        let server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .app_data(db_data.clone())
-                .app_data(metrics.clone())
-                .app_data(spec.clone())
-                .app_data(known_routes.clone())
-                .app_data(token_keys.clone())
-                .app_data(hasher.clone())
-                .app_data(rate_limits.clone())
-                .app_data(trusted_proxies.clone())
-                .app_data(outbox.clone())
-                .app_data(settings_data.clone())
-                .app_data(live.clone())
-                .app_data(stream_slots.clone())
-                .app_data(feed_cache.clone())
-                .app_data(views.clone())
-                .app_data(BodyLimit(body_limit))
-                .app_data(request_timeout)
-                .app_data(web::PayloadConfig::new(body_limit))
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(body_limit)
-                        .error_handler(move |e, _| json_config_error(e, body_limit).into()),
-                )
-                .app_data(
-                    web::QueryConfig::default().error_handler(|e, _| ApiError::from(e).into()),
-                )
-                .app_data(web::PathConfig::default().error_handler(path_error))
-                .configure(routes)
-                .split_for_parts();
-            app.default_service(web::to(no_route))
-                .wrap(from_fn(enforce_timeout))
-                .wrap(cors(&cors_origins))
-                .wrap(ErrorHandlers::new().default_handler(problem_json_for_all_errors))
-                .wrap(security_headers())
-                .wrap(from_fn(observe))
-                .wrap(TracingLogger::<RequestSpan>::new())
-        })
-        .workers(settings.workers)
-        // A client gets this long to send its request head, and to close when asked.
-        .client_request_timeout(Duration::from_secs(10))
-        .client_disconnect_timeout(Duration::from_secs(2))
-        .keep_alive(Duration::from_secs(30))
-        // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (30 s at most).
-        .shutdown_timeout(30)
-        // Signals are ours (see `run_until_stopped`): live streams must end before the
-        // server waits for open connections.
-        .disable_signals()
-        .listen(listener)?
-        .run();
+        let server = http_server(shared, &settings, listener)?;
         tracing::info!(%address, "listening");
         Ok(Application {
             port: address.port(),
@@ -301,6 +207,177 @@ impl StopSignals {
             _ = self.interrupt.recv() => {}
         }
     }
+}
+
+/// The database, migrated, with its pool.
+async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let (target, size, timeout) = (
+        settings.database.clone(),
+        settings.db_pool_size,
+        settings.db_timeout,
+    );
+    let db = actix_web::rt::task::spawn_blocking(move || {
+        Db::connect_and_migrate(&target, size, timeout)
+    })
+    .await??;
+    tracing::info!(database = %settings.database.describe(), "database ready");
+    Ok(db)
+}
+
+/// The mailer, after taking over the mails a stopped process was sending (SQLite: one process
+/// owns the file).
+async fn mailer(settings: &Settings, db: &Db) -> anyhow::Result<Arc<Mailer>> {
+    let taken = crate::mail::take_over_claims(db).await?;
+    if taken > 0 {
+        tracing::info!(
+            mails = taken,
+            "mail: took over what the last process was sending"
+        );
+    }
+    Ok(Arc::new(
+        Mailer::from_settings(settings)?.with_recipients(Arc::new(crate::newsletter::Subscribers)),
+    ))
+}
+
+/// What a starting server's background tasks need.
+struct Background<'a> {
+    settings: &'a Settings,
+    db: &'a Db,
+    views: &'a web::Data<ViewCounter>,
+    live: &'a web::Data<Live>,
+    mailer: Arc<Mailer>,
+    outbox: &'a web::Data<Outbox>,
+    /// PostgreSQL: the live events waiting for `NOTIFY`.
+    notify_queue: Option<tokio::sync::mpsc::Receiver<String>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Starts the background tasks of `serve`: views, live updates, mail, the database probe,
+/// retention, the digest scheduler. Each ends when `shutdown` turns true.
+fn spawn_workers(b: Background) -> Vec<JoinHandle<()>> {
+    use actix_web::rt::spawn;
+    let (db, settings, shutdown) = (b.db, b.settings, b.shutdown);
+    let mut workers = vec![
+        spawn(crate::discussions::views::run_flusher(
+            db.clone(),
+            b.views.clone(),
+            shutdown.clone(),
+        )),
+        spawn(crate::discussions::live::run_pg_listener(
+            settings.database.clone(),
+            b.live.get_ref().clone(),
+            shutdown.clone(),
+        )),
+        spawn(crate::mail::run_worker(
+            db.clone(),
+            b.mailer,
+            b.outbox.get_ref().clone(),
+            settings.mail_rate,
+            shutdown.clone(),
+        )),
+        spawn(crate::db::health::run_probe(db.health(), shutdown.clone())),
+        spawn(crate::retention::run(
+            db.clone(),
+            settings.clone(),
+            shutdown.clone(),
+        )),
+        spawn(crate::newsletter::digest::run_scheduler(
+            db.clone(),
+            settings.digest_hour,
+            settings.digest_check,
+            settings.public_url.clone(),
+            b.outbox.get_ref().clone(),
+            shutdown.clone(),
+        )),
+    ];
+    if let Some(queue) = b.notify_queue {
+        workers.push(spawn(crate::discussions::live::run_pg_notifier(
+            db.clone(),
+            queue,
+            shutdown,
+        )));
+    }
+    workers
+}
+
+/// The state every worker thread's `App` shares.
+#[derive(Clone)]
+struct Shared {
+    db: web::Data<Db>,
+    metrics: web::Data<Metrics>,
+    spec: web::Data<SpecYaml>,
+    known_routes: web::Data<KnownRoutes>,
+    token_keys: web::Data<TokenKeys>,
+    hasher: web::Data<Hasher>,
+    rate_limits: web::Data<RateLimits>,
+    trusted_proxies: web::Data<TrustedProxies>,
+    outbox: web::Data<Outbox>,
+    settings: web::Data<Settings>,
+    live: web::Data<Live>,
+    stream_slots: web::Data<StreamSlots>,
+    feed_cache: web::Data<FeedCache>,
+    views: web::Data<ViewCounter>,
+}
+
+/// The HTTP server over `listener`: the routes, their shared state, the middleware.
+fn http_server(
+    shared: Shared,
+    settings: &Settings,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let body_limit = settings.body_limit;
+    let request_timeout = RequestTimeout(settings.request_timeout);
+    let cors_origins = settings.cors_origins.clone();
+    Ok(HttpServer::new(move || {
+        let s = shared.clone();
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .app_data(s.db)
+            .app_data(s.metrics)
+            .app_data(s.spec)
+            .app_data(s.known_routes)
+            .app_data(s.token_keys)
+            .app_data(s.hasher)
+            .app_data(s.rate_limits)
+            .app_data(s.trusted_proxies)
+            .app_data(s.outbox)
+            .app_data(s.settings)
+            .app_data(s.live)
+            .app_data(s.stream_slots)
+            .app_data(s.feed_cache)
+            .app_data(s.views)
+            .app_data(BodyLimit(body_limit))
+            .app_data(request_timeout)
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(body_limit)
+                    .error_handler(move |e, _| json_config_error(e, body_limit).into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::from(e).into()))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .configure(routes)
+            .split_for_parts();
+        app.default_service(web::to(no_route))
+            .wrap(from_fn(enforce_timeout))
+            .wrap(cors(&cors_origins))
+            .wrap(ErrorHandlers::new().default_handler(problem_json_for_all_errors))
+            .wrap(security_headers())
+            .wrap(from_fn(observe))
+            .wrap(TracingLogger::<RequestSpan>::new())
+    })
+    .workers(settings.workers)
+    // A client gets this long to send its request head, and to close when asked.
+    .client_request_timeout(Duration::from_secs(10))
+    .client_disconnect_timeout(Duration::from_secs(2))
+    .keep_alive(Duration::from_secs(30))
+    // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (30 s at most).
+    .shutdown_timeout(30)
+    // Signals are ours (see `run_until_stopped`): live streams must end before the server
+    // waits for open connections.
+    .disable_signals()
+    .listen(listener)?
+    .run())
 }
 
 /// The key that signs access tokens: `TRIBUNE_JWT_SECRET`, or a random one made on first
