@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::accounts::domain::key;
-use crate::db::{Db, now, transaction};
+use crate::db::{Db, DbConn, now, transaction};
 use crate::error::ApiError;
 use crate::markdown;
 use repo::{ArticleRow, DiscussionRow};
@@ -167,134 +167,183 @@ pub async fn seed(
         let mut conn = db.get()?;
         let mut rng = StdRng::seed_from_u64(u64::from(users) << 32 | u64::from(discussions));
         let start = now();
-        let run = format!("{:x}", start.and_utc().timestamp());
-
-        let user_rows: Vec<repo::UserRow> = (0..users)
-            .map(|n| {
-                let name = format!("{}_{run}_{n}", pick(&mut rng, PEOPLE).to_lowercase());
-                let email = format!("{name}@{SEED_DOMAIN}");
-                let display = pick(&mut rng, PEOPLE).to_string();
-                let joined = start - Duration::days(rng.random_range(90..400));
-                (
-                    name.clone(),
-                    key(&name),
-                    email.clone(),
-                    key(&email),
-                    display,
-                    hash.clone(),
-                    joined,
-                )
-            })
-            .collect();
-        for chunk in user_rows.chunks(ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION) {
-            transaction(&mut conn, |conn| {
-                for rows in chunk.chunks(ROWS_PER_STATEMENT) {
-                    repo::insert_users(conn, rows)?;
-                }
-                Ok::<_, ApiError>(())
-            })?;
-        }
+        let run = Run {
+            start,
+            tag: format!("{:x}", start.and_utc().timestamp()),
+        };
+        let users = seed_users(&mut conn, &mut rng, &run, users, &hash)?;
         let user_ids = repo::user_ids(&mut conn)?;
         let before = if discussions == 0 {
             0
         } else {
             repo::max_discussion_id(&mut conn)?
         };
-
-        let per_transaction = ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION;
-        let mut made = 0u64;
-        while made < u64::from(discussions) {
-            let batch = (u64::from(discussions) - made).min(per_transaction as u64);
-            transaction(&mut conn, |conn| {
-                let floor = repo::max_discussion_id(conn)?;
-                let mut rows = Vec::with_capacity(batch as usize);
-                let mut articles = Vec::new();
-                for n in 0..batch {
-                    let created = start - Duration::seconds(rng.random_range(60..90 * 86_400));
-                    let active = created
-                        + Duration::seconds(
-                            rng.random_range(0..=(start - created).num_seconds().max(1)),
-                        );
-                    let title = headline(&mut rng);
-                    if rng.random_ratio(3, 10) {
-                        let slug = format!(
-                            "{}-{run}-{}",
-                            crate::articles::dto::slug_from_title(&title),
-                            made + n
-                        );
-                        articles.push((slug.clone(), title.clone(), created));
-                        rows.push(DiscussionRow {
-                            kind: crate::discussions::Kind::Article.as_str(),
-                            title,
-                            body: None,
-                            body_html: None,
-                            author_id: None,
-                            article_slug: Some(slug),
-                            views: views(&mut rng),
-                            created_at: created,
-                            last_activity_at: created.max(active),
-                        });
-                    } else {
-                        let body = format!(
-                            "{}?\n\n**{}** — {}.",
-                            title,
-                            pick(&mut rng, SUBJECTS),
-                            pick(&mut rng, OBJECTS)
-                        );
-                        let author = user_ids
-                            .get(rng.random_range(0..user_ids.len().max(1)))
-                            .copied();
-                        rows.push(DiscussionRow {
-                            kind: crate::discussions::Kind::Topic.as_str(),
-                            body_html: Some(markdown::to_html(&body)),
-                            body: Some(body),
-                            title,
-                            author_id: author,
-                            article_slug: None,
-                            views: views(&mut rng),
-                            created_at: created,
-                            last_activity_at: active,
-                        });
-                    }
-                }
-                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    repo::insert_discussions(conn, chunk)?;
-                }
-                insert_articles(conn, &mut rng, floor, &articles)?;
-                Ok::<_, ApiError>(())
-            })?;
-            made += batch;
-            if made.is_multiple_of(100_000) || made == u64::from(discussions) {
-                tracing::info!(discussions = made, "seeding");
-            }
-        }
+        let discussions = seed_discussions(&mut conn, &mut rng, &run, discussions, &user_ids)?;
         let (comments, largest_thread) =
             comments::seed(&mut conn, &mut rng, before, &user_ids, comments, start)?;
-        let per_transaction = (ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION) as u64;
-        let mut added = 0;
-        while added < subscribers {
-            let batch = (subscribers - added).min(per_transaction);
-            transaction(&mut conn, |conn| {
-                let mut n = added;
-                while n < added + batch {
-                    let end = (n + ROWS_PER_STATEMENT as u64).min(added + batch);
-                    repo::insert_subscribers(conn, &run, n..end, start)?;
-                    n = end;
-                }
-                Ok::<_, ApiError>(())
-            })?;
-            added += batch;
-        }
+        let subscribers = seed_subscribers(&mut conn, &run, subscribers)?;
         Ok(Seeded {
-            users: user_rows.len() as u64,
-            discussions: made,
+            users,
+            discussions,
             comments,
-            subscribers: added,
+            subscribers,
             largest_thread,
         })
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// One seeding run: when it started, and the tag that keeps its names apart from other runs'.
+struct Run {
+    start: NaiveDateTime,
+    tag: String,
+}
+
+/// Rows in one transaction: a few statements of many rows each.
+const PER_TRANSACTION: usize = ROWS_PER_STATEMENT * STATEMENTS_PER_TRANSACTION;
+
+fn seed_users(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    run: &Run,
+    users: u32,
+    hash: &str,
+) -> Result<u64, ApiError> {
+    let Run { start, tag } = run;
+    let user_rows: Vec<repo::UserRow> = (0..users)
+        .map(|n| {
+            let name = format!("{}_{tag}_{n}", pick(rng, PEOPLE).to_lowercase());
+            let email = format!("{name}@{SEED_DOMAIN}");
+            let display = pick(rng, PEOPLE).to_string();
+            let joined = *start - Duration::days(rng.random_range(90..400));
+            (
+                name.clone(),
+                key(&name),
+                email.clone(),
+                key(&email),
+                display,
+                hash.to_string(),
+                joined,
+            )
+        })
+        .collect();
+    for chunk in user_rows.chunks(PER_TRANSACTION) {
+        transaction(conn, |conn| {
+            for rows in chunk.chunks(ROWS_PER_STATEMENT) {
+                repo::insert_users(conn, rows)?;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+    }
+    Ok(user_rows.len() as u64)
+}
+
+fn seed_discussions(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    run: &Run,
+    discussions: u32,
+    user_ids: &[i64],
+) -> Result<u64, ApiError> {
+    let mut made = 0u64;
+    while made < u64::from(discussions) {
+        let batch = (u64::from(discussions) - made).min(PER_TRANSACTION as u64);
+        transaction(conn, |conn| {
+            let floor = repo::max_discussion_id(conn)?;
+            let mut rows = Vec::with_capacity(batch as usize);
+            let mut articles = Vec::new();
+            for n in 0..batch {
+                let (row, article) = discussion_row(rng, run, made + n, user_ids);
+                rows.push(row);
+                articles.extend(article);
+            }
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                repo::insert_discussions(conn, chunk)?;
+            }
+            insert_articles(conn, rng, floor, &articles)?;
+            Ok::<_, ApiError>(())
+        })?;
+        made += batch;
+        if made.is_multiple_of(100_000) || made == u64::from(discussions) {
+            tracing::info!(discussions = made, "seeding");
+        }
+    }
+    Ok(made)
+}
+
+/// Discussion number `n` of the run: an article (three in ten, with the `(slug, title,
+/// published)` of its article) or a reader's topic.
+fn discussion_row(
+    rng: &mut StdRng,
+    run: &Run,
+    n: u64,
+    user_ids: &[i64],
+) -> (DiscussionRow, Option<(String, String, NaiveDateTime)>) {
+    let start = run.start;
+    let created = start - Duration::seconds(rng.random_range(60..90 * 86_400));
+    let active =
+        created + Duration::seconds(rng.random_range(0..=(start - created).num_seconds().max(1)));
+    let title = headline(rng);
+    if rng.random_ratio(3, 10) {
+        let slug = format!(
+            "{}-{}-{n}",
+            crate::articles::dto::slug_from_title(&title),
+            run.tag
+        );
+        let article = (slug.clone(), title.clone(), created);
+        let row = DiscussionRow {
+            kind: crate::discussions::Kind::Article.as_str(),
+            title,
+            body: None,
+            body_html: None,
+            author_id: None,
+            article_slug: Some(slug),
+            views: views(rng),
+            created_at: created,
+            last_activity_at: created.max(active),
+        };
+        return (row, Some(article));
+    }
+    let body = format!(
+        "{}?\n\n**{}** — {}.",
+        title,
+        pick(rng, SUBJECTS),
+        pick(rng, OBJECTS)
+    );
+    let author = user_ids
+        .get(rng.random_range(0..user_ids.len().max(1)))
+        .copied();
+    let row = DiscussionRow {
+        kind: crate::discussions::Kind::Topic.as_str(),
+        body_html: Some(markdown::to_html(&body)),
+        body: Some(body),
+        title,
+        author_id: author,
+        article_slug: None,
+        views: views(rng),
+        created_at: created,
+        last_activity_at: active,
+    };
+    (row, None)
+}
+
+fn seed_subscribers(conn: &mut DbConn, run: &Run, subscribers: u64) -> Result<u64, ApiError> {
+    let mut added = 0;
+    while added < subscribers {
+        let batch = (subscribers - added).min(PER_TRANSACTION as u64);
+        transaction(conn, |conn| {
+            let mut n = added;
+            while n < added + batch {
+                let end = (n + ROWS_PER_STATEMENT as u64).min(added + batch);
+                repo::insert_subscribers(conn, &run.tag, n..end, run.start)?;
+                n = end;
+            }
+            Ok::<_, ApiError>(())
+        })?;
+        added += batch;
+    }
+    Ok(added)
 }
 
 fn insert_articles(
