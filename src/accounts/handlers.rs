@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::Duration;
 use validator::Validate;
 
 use super::domain::key;
@@ -11,17 +10,11 @@ use super::repo::{self, NewUser, Refresh, User};
 use crate::auth::password::{Hasher, check_strength};
 use crate::auth::tokens::{ACCESS_TTL_SECONDS, TokenKeys, random_token, token_hash};
 use crate::auth::{ActiveUser, AuthUser, Role};
-use crate::config::Settings;
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, ValidJson};
-use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
-const RESET_TTL: Duration = Duration::hours(1);
-/// Reset mails to one address: a minute after the first, then twice as long after each one,
-/// however many requests come (see [`MailPace`]).
-const RESET_MAIL_INTERVAL: Duration = Duration::minutes(1);
 /// Answers that carry tokens must not be kept by any cache.
 const NO_STORE: (header::HeaderName, &str) = (header::CACHE_CONTROL, "no-store");
 
@@ -286,151 +279,6 @@ pub async fn logout(
     db.run(move |conn| Ok(repo::revoke_session_of_token(conn, &hash, now())?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-const RESET_ACCEPTED: Accepted = Accepted {
-    status: "accepted",
-    message: "If an account has this address, a link to reset its password is on its way.",
-};
-
-/// Mails a password-reset link to the address if an account has it. The answer is the same
-/// whether or not one does.
-#[utoipa::path(
-    tag = "accounts",
-    request_body = PasswordResetRequest,
-    responses(
-        (status = 202, description = "Taken in", body = Accepted),
-        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/auth/password-reset")]
-pub async fn password_reset(
-    client: ClientIp,
-    limits: web::Data<RateLimits>,
-    db: web::Data<Db>,
-    settings: web::Data<Settings>,
-    outbox: web::Data<Outbox>,
-    body: ValidJson<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
-    limits.check_client(&db, Limit::Auth, client).await?;
-    let body = body.into_inner();
-    let email_key = key(&body.email);
-    let public_url = settings.public_url.clone();
-    let pace = MailPace {
-        first_gap: RESET_MAIL_INTERVAL,
-        per_day: settings.mails_per_address_per_day,
-    };
-    let enqueued = db
-        .tx(move |conn| {
-            let Some(user) = repo::user_by_email_key(conn, &email_key)? else {
-                return Ok(false);
-            };
-            let current = now();
-            let (sent, last) = repo::resets_since(conn, user.id, current - Duration::days(1))?;
-            if !pace.allows(sent, last, current) {
-                return Ok(false);
-            }
-            let token = random_token();
-            let hash = token_hash(&token);
-            repo::create_password_reset(conn, user.id, &hash, current, RESET_TTL)?;
-            let mail = reset_mail(&user, &public_url, token, &hash, current);
-            enqueue(conn, &mail)?;
-            Ok(true)
-        })
-        .await?;
-    if enqueued {
-        outbox.wake();
-    }
-    Ok(HttpResponse::Accepted().json(RESET_ACCEPTED))
-}
-
-fn reset_mail(
-    user: &User,
-    public_url: &str,
-    token: String,
-    hash: &str,
-    at: chrono::NaiveDateTime,
-) -> NewMail {
-    // The token goes in at send time and is erased from the outbox once the mail is sent.
-    let link = format!("{public_url}/reset-password?token={SECRET}");
-    let body_text = format!(
-        "Hello {name},\n\nsomeone (we hope you) asked to reset the password of your account \
-         \"{username}\". Open this link within an hour to choose a new one:\n\n{link}\n\n\
-         If it was not you, ignore this mail: your password stays as it is.\n",
-        name = user.display_name,
-        username = user.username,
-    );
-    let body_html = format!(
-        "<p>Hello {name},</p><p>someone (we hope you) asked to reset the password of your \
-         account “{username}”. Open this link within an hour to choose a new one:</p>\
-         <p><a href=\"{link}\">Choose a new password</a></p><p>If it was not you, ignore this \
-         mail: your password stays as it is.</p>",
-        name = crate::mail::html_escape(&user.display_name),
-        username = crate::mail::html_escape(&user.username),
-    );
-    NewMail {
-        dedup_key: format!("password-reset:{hash}"),
-        recipient: user.email.clone(),
-        subject: "Reset your password".to_string(),
-        body_text,
-        body_html: Some(body_html),
-        next_attempt_at: at,
-        created_at: at,
-        list_unsubscribe: None,
-        subscriber_id: None,
-        digest_day: None,
-        secret: Some(token),
-    }
-}
-
-/// Sets a new password with a reset token (single use, one hour). Ends every session.
-#[utoipa::path(
-    tag = "accounts",
-    request_body = PasswordResetConfirm,
-    responses(
-        (status = 204, description = "Password changed; every session has ended"),
-        (status = 422, description = "Invalid, used or expired token (checked first), or a weak password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api/v1/auth/password-reset/confirm")]
-pub async fn password_reset_confirm(
-    client: ClientIp,
-    limits: web::Data<RateLimits>,
-    db: web::Data<Db>,
-    hasher: web::Data<Hasher>,
-    body: ValidJson<PasswordResetConfirm>,
-) -> Result<HttpResponse, ApiError> {
-    limits.check_client(&db, Limit::Auth, client).await?;
-    let body = body.into_inner();
-    let token_hash = token_hash(&body.token);
-    // The token first: a made-up one must not cost a password hash (nor compete with logins
-    // for the hashing permits). It is spent below, in the transaction that changes the hash.
-    let probe = token_hash.clone();
-    let live = db
-        .run(move |conn| Ok(repo::password_reset_is_live(conn, &probe, now())?))
-        .await?;
-    if !live {
-        return Err(invalid_reset_token());
-    }
-    check_strength(&body.new_password, &[])?;
-    let hash = hasher.hash(body.new_password).await?;
-    db.tx(move |conn| {
-        let current = now();
-        let Some(user_id) = repo::consume_password_reset(conn, &token_hash, current)? else {
-            return Err(invalid_reset_token());
-        };
-        repo::set_password_hash(conn, user_id, &hash)?;
-        repo::revoke_sessions_of_user(conn, user_id, None, current)?;
-        Ok(())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-fn invalid_reset_token() -> ApiError {
-    ApiError::invalid("token", "is invalid, used or expired")
 }
 
 /// The signed-in user's account.

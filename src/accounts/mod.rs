@@ -4,6 +4,7 @@ pub mod domain;
 pub mod dto;
 pub mod handlers;
 pub mod repo;
+mod reset;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -17,8 +18,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(login)
         .service(refresh)
         .service(logout)
-        .service(password_reset)
-        .service(password_reset_confirm)
+        .service(reset::password_reset)
+        .service(reset::password_reset_confirm)
         .service(me)
         .service(update_me)
         .service(change_password)

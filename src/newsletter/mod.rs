@@ -6,6 +6,7 @@
 //! permanent failures count as bounces (`bouncing` after three in a row). Admins list
 //! subscribers and digest days.
 
+pub mod admin;
 pub mod digest;
 pub mod dto;
 pub mod handlers;
@@ -22,8 +23,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(unsubscribe_page)
         .service(my_newsletter)
         .service(set_my_newsletter)
-        .service(admin_subscribers)
-        .service(admin_digests);
+        .service(admin::admin_subscribers)
+        .service(admin::admin_digests);
 }
 
 /// Voids confirmation tokens that have expired (the retention task); how many.
