@@ -26,6 +26,8 @@ pub mod discussions;
 pub mod error;
 /// Our JSON body extractor: content type, size limit and field-naming errors.
 pub mod extract;
+/// Typed ids for the signatures where two kinds of id meet.
+pub mod ids;
 /// The mail outbox and its sending worker (SMTP, or `.eml` files), claims renewed while alive.
 pub mod mail;
 /// Markdown to sanitized HTML (pulldown-cmark + ammonia).

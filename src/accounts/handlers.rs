@@ -13,6 +13,7 @@ use crate::auth::{ActiveUser, AuthUser, Role};
 use crate::db::{Db, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, ValidJson};
+use crate::ids::{SessionId, UserId};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 /// Answers that carry tokens must not be kept by any cache.
@@ -303,7 +304,7 @@ pub async fn me(auth: AuthUser, db: web::Data<Db>) -> Result<web::Json<Me>, ApiE
 /// `401` unless the token's session is still live (reads of one's own account see a logout,
 /// a reset or a reuse-revocation at once, as writes do).
 fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiError> {
-    match repo::account_state(conn, auth.id, auth.session_id)? {
+    match repo::account_state(conn, UserId(auth.id), SessionId(auth.session_id))? {
         Some(state) if state.session_live => Ok(()),
         _ => Err(ApiError::Unauthorized(
             "this session has ended; sign in again".into(),
@@ -434,7 +435,14 @@ pub async fn end_session(
 ) -> Result<HttpResponse, ApiError> {
     let session_id = path.into_inner();
     let ended = db
-        .run(move |conn| Ok(repo::revoke_own_session(conn, user.id, session_id, now())?))
+        .run(move |conn| {
+            Ok(repo::revoke_own_session(
+                conn,
+                UserId(user.id),
+                SessionId(session_id),
+                now(),
+            )?)
+        })
         .await?;
     if ended == 0 {
         return Err(ApiError::NotFound("no such session".into()));

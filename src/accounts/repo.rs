@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::auth::Role;
 use crate::db::DbConn;
 use crate::db::schema::{password_resets, refresh_tokens, sessions, users};
+use crate::ids::{SessionId, UserId};
 use crate::per_backend;
 
 /// How long a refresh token (and an idle session) lives.
@@ -107,8 +108,8 @@ impl AccountState {
 /// (The session may have ended: a banned account must still hear that it is banned.)
 pub fn account_state(
     conn: &mut DbConn,
-    user_id: i64,
-    session_id: i64,
+    UserId(user_id): UserId,
+    SessionId(session_id): SessionId,
 ) -> Result<Option<AccountState>, crate::error::ApiError> {
     let now = crate::db::now();
     type Row = (
@@ -298,8 +299,8 @@ pub fn revoke_session_of_token(
 /// Ends one of the user's own sessions; 0 when it is not theirs or already ended.
 pub fn revoke_own_session(
     conn: &mut DbConn,
-    user_id: i64,
-    session_id: i64,
+    UserId(user_id): UserId,
+    SessionId(session_id): SessionId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(

@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use crate::accounts;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::ids::{SessionId, UserId};
 use tokens::TokenKeys;
 
 /// A role. `user` < `moderator` < `admin`; `editor` publishes articles; `admin` may do anything.
@@ -156,7 +157,9 @@ impl ActiveUser {
     /// the check inside its own transaction (one round trip fewer than the extractor's own
     /// checkout). `401` when the session has ended, `403` when the account is banned.
     pub fn check(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<ActiveUser, ApiError> {
-        let Some(state) = accounts::account_state(conn, auth.id, auth.session_id)? else {
+        let Some(state) =
+            accounts::account_state(conn, UserId(auth.id), SessionId(auth.session_id))?
+        else {
             return Err(ApiError::Unauthorized(
                 "this session has ended; sign in again".into(),
             ));

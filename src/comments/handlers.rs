@@ -19,6 +19,7 @@ use crate::discussions;
 use crate::discussions::live::Live;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
+use crate::ids::{CommentId, UserId};
 use crate::markdown;
 use crate::moderation::{self, StaffAction};
 use crate::ratelimit::{Limit, RateLimits};
@@ -348,11 +349,18 @@ pub async fn vote(
                 ));
             }
             limits.hit_account(conn, Limit::Votes, &user)?;
-            let previous = repo::vote_of(conn, id, user.id)?;
+            let previous = repo::vote_of(conn, CommentId(id), UserId(user.id))?;
             if previous == value {
                 return Ok(comment.score);
             }
-            Ok(repo::set_vote(conn, id, user.id, previous, value, now())?)
+            Ok(repo::set_vote(
+                conn,
+                CommentId(id),
+                UserId(user.id),
+                previous,
+                value,
+                now(),
+            )?)
         })
         .await?;
     Ok(web::Json(Score { score, value }))
@@ -400,14 +408,20 @@ pub async fn report(
                 return Err(ApiError::Forbidden("this comment is deleted".into()));
             }
             limits.hit_account(conn, Limit::Reports, &user)?;
-            let report_id = repo::report(conn, id, user.id, report.reason.trim(), now())?
-                .ok_or_else(|| {
-                    ApiError::AlreadyDone("you have already reported this comment".into())
-                })?;
+            let report_id = repo::report(
+                conn,
+                CommentId(id),
+                UserId(user.id),
+                report.reason.trim(),
+                now(),
+            )?
+            .ok_or_else(|| {
+                ApiError::AlreadyDone("you have already reported this comment".into())
+            })?;
             Ok(ReportReceipt {
                 id: report_id,
                 comment_id: id,
-                status: "open".into(),
+                status: moderation::QueueStatus::Open.as_str().into(),
             })
         })
         .await?;

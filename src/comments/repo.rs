@@ -7,6 +7,7 @@ use super::domain::{CommentStatus, SEGMENT};
 use crate::db::DbConn;
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
 use crate::discussions::AuthorRow;
+use crate::ids::{CommentId, UserId};
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -233,7 +234,11 @@ pub fn set_status(
 }
 
 /// The user's vote on a comment: 1, -1, or 0 for none.
-pub fn vote_of(conn: &mut DbConn, comment_id: i64, user_id: i64) -> QueryResult<i32> {
+pub fn vote_of(
+    conn: &mut DbConn,
+    CommentId(comment_id): CommentId,
+    UserId(user_id): UserId,
+) -> QueryResult<i32> {
     comment_votes::table
         .find((comment_id, user_id))
         .select(comment_votes::value)
@@ -246,8 +251,8 @@ pub fn vote_of(conn: &mut DbConn, comment_id: i64, user_id: i64) -> QueryResult<
 /// The caller holds the comment's lock ([`lock`]) and knows the previous vote. Returns the score.
 pub fn set_vote(
     conn: &mut DbConn,
-    comment_id: i64,
-    user_id: i64,
+    CommentId(comment_id): CommentId,
+    UserId(user_id): UserId,
     previous: i32,
     value: i32,
     at: NaiveDateTime,
@@ -281,8 +286,8 @@ pub fn set_vote(
 /// Files a report; `None` when this user has already reported this comment.
 pub fn report(
     conn: &mut DbConn,
-    comment_id: i64,
-    reporter_id: i64,
+    CommentId(comment_id): CommentId,
+    UserId(reporter_id): UserId,
     reason: &str,
     at: NaiveDateTime,
 ) -> QueryResult<Option<i64>> {

@@ -17,6 +17,7 @@ use crate::discussions::dto::DiscussionView;
 use crate::discussions::live::Live;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
+use crate::ids::UserId;
 use crate::pagination;
 
 /// Why a moderator acted; optional.
@@ -67,7 +68,7 @@ async fn set_flag(
         .tx(db, move |conn| {
             discussions::lock(conn, id)?.ok_or_else(no_discussion)?;
             repo::set_flag(conn, id, flag, value)?;
-            repo::record(conn, user.id, action, "discussion", id, None, now())?;
+            repo::record(conn, UserId(user.id), action, "discussion", id, None, now())?;
             let row = discussions::by_id(conn, id)?;
             let event = discussions::announce_if_public("updated", &row.0);
             Ok((row, event))
@@ -166,7 +167,15 @@ pub async fn delete_topic(
         }
         comments::uncount_discussion(conn, id)?;
         discussions::delete(conn, id)?;
-        repo::record(conn, user.id, "delete", "discussion", id, None, now())?;
+        repo::record(
+            conn,
+            UserId(user.id),
+            "delete",
+            "discussion",
+            id,
+            None,
+            now(),
+        )?;
         let event = discussions::announce_if_public("deleted", &discussion);
         Ok(((), event))
     })
@@ -196,7 +205,7 @@ pub(crate) fn change_visibility(
     if comment.status == from {
         event = comments::change_status(conn, &comment, to, false)?;
     }
-    repo::record(conn, user.id, action, "comment", id, reason, now())?;
+    repo::record(conn, UserId(user.id), action, "comment", id, reason, now())?;
     let row = comments::by_id(conn, id)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such comment".into()))?;

@@ -14,6 +14,8 @@ pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use reports::QueueStatus;
+
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;
     cfg.service(lock_discussion)

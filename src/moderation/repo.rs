@@ -3,14 +3,16 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::reports::QueueStatus;
 use crate::db::DbConn;
 use crate::db::schema::{audit_log, discussions, users};
+use crate::ids::UserId;
 
 /// Appends an entry to the audit log, in the caller's transaction (the action and its record
 /// commit together).
 pub fn record(
     conn: &mut DbConn,
-    actor_id: i64,
+    UserId(actor_id): UserId,
     action: &str,
     target_type: &str,
     target_id: i64,
@@ -302,7 +304,10 @@ pub fn report_comment(conn: &mut DbConn, report_id: i64) -> QueryResult<Option<(
     use crate::db::schema::comment_reports as reports;
     reports::table
         .find(report_id)
-        .select((reports::comment_id, reports::status.eq("open")))
+        .select((
+            reports::comment_id,
+            reports::status.eq(QueueStatus::Open.as_str()),
+        ))
         .first(conn)
         .optional()
 }
@@ -319,10 +324,10 @@ pub fn resolve_reports(
     diesel::update(
         reports::table
             .filter(reports::comment_id.eq(comment_id))
-            .filter(reports::status.eq("open")),
+            .filter(reports::status.eq(QueueStatus::Open.as_str())),
     )
     .set((
-        reports::status.eq("resolved"),
+        reports::status.eq(QueueStatus::Resolved.as_str()),
         reports::resolved_at.eq(Some(at)),
         reports::resolved_by.eq(Some(moderator)),
         reports::resolution.eq(Some(resolution)),

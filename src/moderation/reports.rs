@@ -18,14 +18,25 @@ use crate::db::{Db, now};
 use crate::discussions;
 use crate::discussions::live::Live;
 use crate::error::{ApiError, Problem};
+use crate::ids::UserId;
 use crate::pagination;
 
+/// Where a report stands; stored as its lowercase name.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum QueueStatus {
     #[default]
     Open,
     Resolved,
+}
+
+impl QueueStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QueueStatus::Open => "open",
+            QueueStatus::Resolved => "resolved",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -89,10 +100,7 @@ pub async fn report_queue(
 ) -> Result<web::Json<ReportPage>, ApiError> {
     user.require(Role::Moderator)?;
     let query = query.into_inner();
-    let status = match query.status.unwrap_or_default() {
-        QueueStatus::Open => "open",
-        QueueStatus::Resolved => "resolved",
-    };
+    let status = query.status.unwrap_or_default().as_str();
     let limit = pagination::limit(query.limit)?;
     let after = match query.cursor.as_deref() {
         Some(cursor) => {
@@ -225,7 +233,7 @@ pub async fn resolve_report(
             let closed = repo::resolve_reports(conn, comment_id, user.id, resolution, now())?;
             repo::record(
                 conn,
-                user.id,
+                UserId(user.id),
                 "resolve",
                 "comment",
                 comment_id,

@@ -11,6 +11,7 @@ use crate::accounts;
 use crate::auth::{ActiveUser, Role};
 use crate::db::{Db, now, transaction};
 use crate::error::{ApiError, Problem};
+use crate::ids::UserId;
 use crate::pagination;
 
 /// An account as moderators see it.
@@ -177,7 +178,7 @@ pub async fn ban_user(
                     Some(until) => format!("{reason} (until {})", until.and_utc().to_rfc3339()),
                     None => reason.clone(),
                 };
-                repo::record(conn, user.id, "ban", "user", id, Some(&noted), at)?;
+                repo::record(conn, UserId(user.id), "ban", "user", id, Some(&noted), at)?;
                 Ok(repo::lock_user(conn, id)?)
             })
         })
@@ -209,7 +210,7 @@ pub async fn unban_user(
         .tx(move |conn| {
             target(conn, &user, id)?;
             repo::unban(conn, id)?;
-            repo::record(conn, user.id, "unban", "user", id, None, now())?;
+            repo::record(conn, UserId(user.id), "unban", "user", id, None, now())?;
             Ok(repo::lock_user(conn, id)?)
         })
         .await?;
@@ -260,7 +261,15 @@ pub async fn set_role(
             }
             repo::set_role(conn, id, role.as_str())?;
             let change = format!("{} -> {}", target.role.as_str(), role.as_str());
-            repo::record(conn, user.id, "role", "user", id, Some(&change), now())?;
+            repo::record(
+                conn,
+                UserId(user.id),
+                "role",
+                "user",
+                id,
+                Some(&change),
+                now(),
+            )?;
             Ok(repo::lock_user(conn, id)?)
         })
         .await?;

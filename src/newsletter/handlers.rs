@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, ValidJson};
+use crate::ids::{SubscriberId, UserId};
 use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue, html_escape};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
@@ -54,7 +55,7 @@ pub(crate) fn request_subscription(
         && subscriber.user_id != Some(user_id)
     {
         // Noted whatever the state, so that the account sees `pending` either way.
-        repo::request_by_user(conn, subscriber.id, user_id)?;
+        repo::request_by_user(conn, SubscriberId(subscriber.id), UserId(user_id))?;
     }
     if subscriber.status == SubscriberStatus::Confirmed {
         return Ok(false);

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::newsletter_subscribers as subscribers;
+use crate::ids::{SubscriberId, UserId};
 use crate::per_backend;
 
 use super::dto::SubscriberStatus;
@@ -163,7 +164,11 @@ pub fn unsubscribe(conn: &mut DbConn, id: i64, at: NaiveDateTime) -> QueryResult
 /// Notes that this account asked for the address's subscription, so that it sees `pending`
 /// (whatever the address's state: it must not learn whether someone else subscribes).
 /// Ownership is not this: it goes with the token (see [`link_confirmed`]).
-pub fn request_by_user(conn: &mut DbConn, id: i64, user_id: i64) -> QueryResult<usize> {
+pub fn request_by_user(
+    conn: &mut DbConn,
+    SubscriberId(id): SubscriberId,
+    UserId(user_id): UserId,
+) -> QueryResult<usize> {
     diesel::update(subscribers::table.find(id))
         .set(subscribers::pending_user_id.eq(Some(user_id)))
         .execute(conn)
