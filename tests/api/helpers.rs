@@ -300,6 +300,58 @@ impl TestApp {
         self.send(request, Some(Bytes::new())).await
     }
 
+    // -- moderation --
+
+    /// `POST /api/v1/admin/discussions/{id}/{action}`: `lock`, `unlock`, `pin` or `unpin`.
+    pub async fn moderate_discussion(&self, token: &str, id: i64, action: &str) -> Response {
+        let path = format!("/api/v1/admin/discussions/{id}/{action}");
+        self.send_json("POST", &path, Some(token), None).await
+    }
+
+    /// `DELETE /api/v1/admin/discussions/{id}`.
+    pub async fn delete_topic_as_staff(&self, token: &str, id: i64) -> Response {
+        let path = format!("/api/v1/admin/discussions/{id}");
+        self.send_json("DELETE", &path, Some(token), None).await
+    }
+
+    /// `POST /api/v1/admin/comments/{id}/{action}`: `hide` or `restore`, with a body or none.
+    pub async fn moderate_comment(
+        &self,
+        token: &str,
+        id: i64,
+        action: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let path = format!("/api/v1/admin/comments/{id}/{action}");
+        self.send_json("POST", &path, Some(token), body).await
+    }
+
+    /// `POST /api/v1/admin/reports/{id}/resolve` with `{"action": action}`.
+    pub async fn resolve_report(&self, token: Option<&str>, id: i64, action: &str) -> Response {
+        let path = format!("/api/v1/admin/reports/{id}/resolve");
+        let body = serde_json::json!({ "action": action });
+        self.send_json("POST", &path, token, Some(&body)).await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/ban`.
+    pub async fn ban(&self, token: &str, id: i64, body: &Value) -> Response {
+        let path = format!("/api/v1/admin/users/{id}/ban");
+        self.send_json("POST", &path, Some(token), Some(body)).await
+    }
+
+    /// `POST /api/v1/admin/users/{id}/unban`.
+    pub async fn unban(&self, token: &str, id: i64) -> Response {
+        let path = format!("/api/v1/admin/users/{id}/unban");
+        self.send_json("POST", &path, Some(token), None).await
+    }
+
+    /// `PUT /api/v1/admin/users/{id}/role` with `{"role": role}`.
+    pub async fn put_role(&self, token: &str, id: i64, role: &str) -> Response {
+        let path = format!("/api/v1/admin/users/{id}/role");
+        let body = serde_json::json!({ "role": role });
+        self.send_json("PUT", &path, Some(token), Some(&body)).await
+    }
+
     // -- accounts --
 
     pub async fn register(&self, body: &Value) -> Response {

@@ -77,11 +77,10 @@ async fn every_moderation_route_is_for_moderators_and_admins() {
         .await;
     let receipt = app.report(&cast.user.access, second, "spam").await.json();
     let res = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/admin/reports/{}/resolve", receipt["id"]),
+        .resolve_report(
             Some(&cast.admin.access),
-            Some(&dismiss),
+            receipt["id"].as_i64().unwrap(),
+            "dismiss",
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
@@ -141,25 +140,15 @@ async fn locks_and_pins_show_in_the_feed_and_act() {
     let first = app.topic(&cast.user.access, "First").await;
     let second = app.topic(&cast.user.access, "Second").await;
     let res = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/admin/discussions/{first}/pin"),
-            Some(&cast.moderator.access),
-            None,
-        )
+        .moderate_discussion(&cast.moderator.access, first, "pin")
         .await;
     assert_eq!(res.json()["pinned"], true);
     let feed = app.feed("").await.json();
     assert_eq!(feed["items"][0]["id"], first, "pinned first: {feed}");
     assert_eq!(feed["items"][1]["id"], second);
 
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/discussions/{second}/lock"),
-        Some(&cast.moderator.access),
-        None,
-    )
-    .await;
+    app.moderate_discussion(&cast.moderator.access, second, "lock")
+        .await;
     let feed = app.feed("").await.json();
     assert_eq!(feed["items"][1]["locked"], true, "{feed}");
     let problem = app
@@ -167,22 +156,12 @@ async fn locks_and_pins_show_in_the_feed_and_act() {
         .await
         .problem(403);
     assert!(problem["detail"].as_str().unwrap().contains("locked"));
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/discussions/{second}/unlock"),
-        Some(&cast.admin.access),
-        None,
-    )
-    .await;
+    app.moderate_discussion(&cast.admin.access, second, "unlock")
+        .await;
     app.commented(&cast.user.access, second, "open again", None)
         .await;
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/discussions/{first}/unpin"),
-        Some(&cast.moderator.access),
-        None,
-    )
-    .await;
+    app.moderate_discussion(&cast.moderator.access, first, "unpin")
+        .await;
     let feed = app.feed("").await.json();
     assert_eq!(
         feed["items"][0]["id"], second,
@@ -211,10 +190,10 @@ async fn hidden_comments_keep_their_place_and_the_counters_follow() {
         .await;
 
     let res = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/admin/comments/{rude}/hide"),
-            Some(&cast.moderator.access),
+        .moderate_comment(
+            &cast.moderator.access,
+            rude,
+            "hide",
             Some(&json!({"reason": "insults"})),
         )
         .await;
@@ -255,12 +234,7 @@ async fn hidden_comments_keep_their_place_and_the_counters_follow() {
     app.assert_counters_match_a_recount();
 
     let res = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/admin/comments/{rude}/restore"),
-            Some(&cast.moderator.access),
-            None,
-        )
+        .moderate_comment(&cast.moderator.access, rude, "restore", None)
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let page = app.comments(topic, "").await.json();
@@ -271,10 +245,10 @@ async fn hidden_comments_keep_their_place_and_the_counters_follow() {
         .json();
     assert_eq!(discussion["replies"], 2);
     app.assert_counters_match_a_recount();
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/comments/{rude}/hide"),
-        Some(&cast.moderator.access),
+    app.moderate_comment(
+        &cast.moderator.access,
+        rude,
+        "hide",
         Some(&json!({"reason": "x".repeat(1001)})),
     )
     .await
@@ -289,12 +263,7 @@ async fn topics_are_deleted_but_articles_discussions_go_with_their_articles() {
     app.commented(&cast.user.access, topic, "more spam", None)
         .await;
     let res = app
-        .send_json(
-            "DELETE",
-            &format!("/api/v1/admin/discussions/{topic}"),
-            Some(&cast.moderator.access),
-            None,
-        )
+        .delete_topic_as_staff(&cast.moderator.access, topic)
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
     app.get(&format!("/api/v1/discussions/{topic}"))
@@ -310,11 +279,9 @@ async fn topics_are_deleted_but_articles_discussions_go_with_their_articles() {
         )
         .await
         .json();
-    app.send_json(
-        "DELETE",
-        &format!("/api/v1/admin/discussions/{}", article["discussion_id"]),
-        Some(&cast.moderator.access),
-        None,
+    app.delete_topic_as_staff(
+        &cast.moderator.access,
+        article["discussion_id"].as_i64().unwrap(),
     )
     .await
     .problem(403);
@@ -510,44 +477,26 @@ async fn user_administration_follows_the_roles() {
     assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found["items"][0]["username"], "reader");
     // Moderators may not act on moderators or admins; nobody on themselves.
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/users/{}/ban", cast.admin.user_id),
-        Some(&cast.moderator.access),
-        Some(&json!({"reason": "coup"})),
+    app.ban(
+        &cast.moderator.access,
+        cast.admin.user_id,
+        &json!({"reason": "coup"}),
     )
     .await
     .problem(403);
     // The last admin cannot be demoted (once the first admin, who gave the cast its roles,
     // is a plain user again).
     let root = app.first_admin().await;
-    let res = app
-        .send_json(
-            "PUT",
-            &format!("/api/v1/admin/users/{}/role", root.user_id),
-            Some(&cast.admin.access),
-            Some(&json!({"role": "user"})),
-        )
-        .await;
+    let res = app.put_role(&cast.admin.access, root.user_id, "user").await;
     assert_eq!(res.status, 200, "{}", res.text());
     let problem = app
-        .send_json(
-            "PUT",
-            &format!("/api/v1/admin/users/{}/role", cast.admin.user_id),
-            Some(&cast.admin.access),
-            Some(&json!({"role": "user"})),
-        )
+        .put_role(&cast.admin.access, cast.admin.user_id, "user")
         .await
         .problem(409);
     assert!(problem["detail"].as_str().unwrap().contains("last admin"));
-    app.send_json(
-        "PUT",
-        &format!("/api/v1/admin/users/{target}/role"),
-        Some(&cast.admin.access),
-        Some(&json!({"role": "king"})),
-    )
-    .await
-    .problem(422);
+    app.put_role(&cast.admin.access, target, "king")
+        .await
+        .problem(422);
 }
 
 #[actix_web::test]
@@ -557,11 +506,10 @@ async fn a_ban_acts_on_old_tokens_at_once_and_ends_by_itself() {
     let topic = app.topic(&cast.editor.access, "Ban").await;
     let until = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
     let res = app
-        .send_json(
-            "POST",
-            &format!("/api/v1/admin/users/{}/ban", cast.user.user_id),
-            Some(&cast.moderator.access),
-            Some(&json!({"reason": "flooding", "until": until})),
+        .ban(
+            &cast.moderator.access,
+            cast.user.user_id,
+            &json!({"reason": "flooding", "until": until}),
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
@@ -584,23 +532,16 @@ async fn a_ban_acts_on_old_tokens_at_once_and_ends_by_itself() {
     let again = Tokens::from(&app.login("reader", crate::helpers::PASSWORD).await);
     app.commented(&again.access, topic, "back", None).await;
     // A permanent ban, then an unban.
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/users/{}/ban", cast.user.user_id),
-        Some(&cast.moderator.access),
-        Some(&json!({"reason": "again"})),
+    app.ban(
+        &cast.moderator.access,
+        cast.user.user_id,
+        &json!({"reason": "again"}),
     )
     .await;
     app.comment(&again.access, topic, "no", None)
         .await
         .problem(403);
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/users/{}/unban", cast.user.user_id),
-        Some(&cast.moderator.access),
-        None,
-    )
-    .await;
+    app.unban(&cast.moderator.access, cast.user.user_id).await;
     let fresh = Tokens::from(&app.login("reader", crate::helpers::PASSWORD).await);
     app.commented(&fresh.access, topic, "yes", None).await;
     let log = app
@@ -619,11 +560,10 @@ async fn a_ban_acts_on_old_tokens_at_once_and_ends_by_itself() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, vec!["unban", "ban", "ban"], "{log}");
-    app.send_json(
-        "POST",
-        &format!("/api/v1/admin/users/{}/ban", cast.user.user_id),
-        Some(&cast.moderator.access),
-        Some(&json!({"reason": "x", "until": "2001-01-01T00:00:00Z"})),
+    app.ban(
+        &cast.moderator.access,
+        cast.user.user_id,
+        &json!({"reason": "x", "until": "2001-01-01T00:00:00Z"}),
     )
     .await
     .problem(422);
