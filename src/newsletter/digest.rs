@@ -50,7 +50,14 @@ fn compose(
         "<h1>The news of {day}</h1><ul>",
         day = html_escape(&day.to_string())
     );
-    for (slug, title, lead, views, replies) in articles {
+    for DigestArticle {
+        slug,
+        title,
+        lead,
+        views,
+        replies,
+    } in articles
+    {
         let link = format!("{public_url}/articles/{slug}");
         text.push_str(&format!(
             "* {title}\n  {lead}\n  {link}\n  {views} views, {replies} comments\n\n"
@@ -244,13 +251,13 @@ mod tests {
 
     #[test]
     fn the_digest_escapes_what_it_quotes() {
-        let articles = vec![(
-            "a".to_string(),
-            "<script>".to_string(),
-            "x & y".to_string(),
-            1,
-            2,
-        )];
+        let articles = vec![DigestArticle {
+            slug: "a".to_string(),
+            title: "<script>".to_string(),
+            lead: "x & y".to_string(),
+            views: 1,
+            replies: 2,
+        }];
         let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
         let content = compose(&articles, &[], day, "https://news.example");
         assert!(content.html.contains("&lt;script&gt;"), "{}", content.html);

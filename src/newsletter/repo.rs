@@ -214,8 +214,15 @@ pub fn confirmed_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult
         .load(conn)
 }
 
-/// An article of a digest: `(slug, title, lead, views, replies)`.
-pub type DigestArticle = (String, String, String, i64, i64);
+/// An article of a digest, with its discussion's counters.
+#[derive(Debug, Clone, Queryable)]
+pub struct DigestArticle {
+    pub slug: String,
+    pub title: String,
+    pub lead: String,
+    pub views: i64,
+    pub replies: i64,
+}
 
 /// The articles published in `[from, to)`, newest first.
 pub fn articles_between(
