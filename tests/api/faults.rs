@@ -506,9 +506,11 @@ async fn within<F: Fn() -> Fut, Fut: std::future::Future<Output = bool>>(
 }
 
 /// While the database is away: every request that needs it is a quick `503` with
-/// `Retry-After`, `/readyz` never `200`.
+/// `Retry-After` (the median well under 250 ms; none near the pool's 5 s wait, even on a
+/// loaded machine running other tests), `/readyz` never `200`.
 async fn assert_fails_fast(app: &TestApp, token: &str, topic: i64) {
     let started = Instant::now();
+    let mut took = Vec::new();
     while started.elapsed() < Duration::from_millis(1500) {
         for path in [
             "/api/v1/discussions",
@@ -516,18 +518,22 @@ async fn assert_fails_fast(app: &TestApp, token: &str, topic: i64) {
         ] {
             let asked = Instant::now();
             let res = app.get(path).await;
-            let took = asked.elapsed();
+            took.push(asked.elapsed());
             res.problem(503);
             assert!(res.header("retry-after").is_some());
-            assert!(took < Duration::from_millis(250), "{path} took {took:?}");
         }
         let asked = Instant::now();
         app.comment(token, topic, "While it is away", None)
             .await
             .problem(503);
-        assert!(asked.elapsed() < Duration::from_millis(250));
+        took.push(asked.elapsed());
         app.readyz().await.problem(503);
     }
+    took.sort();
+    let median = took[took.len() / 2];
+    let slowest = took[took.len() - 1];
+    assert!(median < Duration::from_millis(250), "median {median:?}");
+    assert!(slowest < Duration::from_secs(1), "slowest {slowest:?}");
 }
 
 #[actix_web::test]
