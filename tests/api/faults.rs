@@ -597,3 +597,50 @@ async fn the_database_going_away_fails_fast_and_coming_back_heals() {
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
     app.assert_counters_match_a_recount();
 }
+
+/// SQLite: a database file that cannot be written (made immutable, as a read-only disk would
+/// be) answers `503` to writes, never `500`; nothing is half-written, and writes work again
+/// once the file can be written. Needs `chattr` (root on ext4); skipped where it cannot run.
+#[actix_web::test]
+async fn an_unwritable_sqlite_file_is_a_503_and_nothing_breaks() {
+    let app = TestApp::spawn().await;
+    if app.db.is_postgres() {
+        eprintln!("skipped: SQLite only");
+        return;
+    }
+    let anna = app.signed_up("anna").await;
+    let topic = app.topic(&anna.access, "Before").await;
+    app.commented(&anna.access, topic, "Before", None).await;
+    let dir = app.db.dir().clone();
+    // (Not the `-shm` index: it is mapped into memory, and an immutable mapping is a crash
+    // of the whole process, not a disk that refuses writes.)
+    let files: Vec<String> = ["tribune.db", "tribune.db-wal"]
+        .iter()
+        .map(|f| dir.join(f).display().to_string())
+        .filter(|f| std::path::Path::new(f).exists())
+        .collect();
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .args(&files)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !chattr("+i") {
+        eprintln!("skipped: chattr +i is not permitted here");
+        return;
+    }
+    let res = app
+        .comment(&anna.access, topic, "While unwritable", None)
+        .await;
+    let readable = app.feed("").await.status;
+    assert!(chattr("-i"), "chattr -i");
+    res.problem(503);
+    assert!(res.header("retry-after").is_some());
+    assert!(readable == 200 || readable == 503, "{readable}");
+    // Writable again: the next write works, and nothing was half-written.
+    app.commented(&anna.access, topic, "After", None).await;
+    let page = app.comments(topic, "").await.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
+    app.assert_counters_match_a_recount();
+}
