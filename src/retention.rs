@@ -7,7 +7,8 @@
 //!   mail pace counts a day of requests);
 //! - sent and failed mail: `TRIBUNE_MAIL_RETENTION_DAYS` after it was sent or given up;
 //! - expired confirmation tokens of the newsletter: at once;
-//! - rate counters: once their windows are over.
+//! - rate counters: once their windows are over;
+//! - view marks (who viewed what today): once the day is over.
 
 use std::time::Duration;
 
@@ -29,6 +30,7 @@ pub struct Purged {
     pub mails: usize,
     pub confirmations: usize,
     pub rate_counters: usize,
+    pub view_marks: usize,
 }
 
 /// Removes everything past its retention, in one transaction.
@@ -42,6 +44,7 @@ pub fn purge(conn: &mut DbConn, settings: &Settings) -> Result<Purged, ApiError>
             mails: crate::mail::purge(conn, settings.mail_retention_days)?,
             confirmations: crate::newsletter::purge_expired(conn)?,
             rate_counters: crate::ratelimit::purge(conn)?,
+            view_marks: crate::discussions::views::purge_marks(conn)?,
         })
     })
 }

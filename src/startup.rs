@@ -95,7 +95,11 @@ impl Application {
             feed_cache.clone().into_inner(),
             outgoing,
         ));
-        let views = web::Data::new(ViewCounter::default());
+        let salt = crate::auth::tokens::random_token();
+        let salt = db
+            .run(move |conn| Ok(setting_or_insert(conn, "view_salt", &salt)?))
+            .await?;
+        let views = web::Data::new(ViewCounter::new(salt));
         let workers = spawn_workers(Background {
             settings: &settings,
             db: &db,
@@ -224,16 +228,10 @@ async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// The mailer, after taking over the mails a stopped process was sending (SQLite: one process
-/// owns the file).
+/// The mailer; on SQLite, the mails a stopped process was sending are taken over in the
+/// background.
 async fn mailer(settings: &Settings, db: &Db) -> anyhow::Result<Arc<Mailer>> {
-    let taken = crate::mail::take_over_claims(db).await?;
-    if taken > 0 {
-        tracing::info!(
-            mails = taken,
-            "mail: took over what the last process was sending"
-        );
-    }
+    actix_web::rt::spawn(crate::mail::take_over_stale_claims(db.clone()));
     Ok(Arc::new(
         Mailer::from_settings(settings)?.with_recipients(Arc::new(crate::newsletter::Subscribers)),
     ))

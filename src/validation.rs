@@ -20,6 +20,13 @@ pub fn is_space(c: char) -> bool {
     )
 }
 
+/// `text` without the spaces [`required_text`] ignores at its ends: what is stored. (Rust's
+/// `trim` also removes U+0085, which the rule counts as text: a body of one would be stored
+/// empty.)
+pub fn trimmed(text: &str) -> &str {
+    text.trim_matches(is_space)
+}
+
 /// 1 to `max` characters, not only spaces.
 pub fn required_text(text: &str, max: usize) -> Result<(), ValidationError> {
     let count = text.chars().count();

@@ -65,6 +65,12 @@ pub fn insert_user(conn: &mut DbConn, user: &NewUser) -> QueryResult<User> {
     })
 }
 
+/// Locks the account's row until the caller's transaction ends.
+pub fn lock_user(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
+    crate::locked!(conn, users::table.find(id).select(users::id), |q, c| q
+        .first::<i64>(c))
+}
+
 pub fn user_by_id(conn: &mut DbConn, id: i64) -> QueryResult<User> {
     users::table.find(id).select(User::as_select()).first(conn)
 }

@@ -59,6 +59,8 @@ pub async fn password_reset(
             let Some(user) = repo::user_by_email_key(conn, &email_key)? else {
                 return Ok(false);
             };
+            // The account's row locked: requests at once for one address count one by one.
+            repo::lock_user(conn, user.id)?;
             let current = now();
             let (sent, last) = repo::resets_since(conn, user.id, current - Duration::days(1))?;
             if !pace.allows(sent, last, current) {

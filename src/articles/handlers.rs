@@ -124,7 +124,7 @@ pub async fn show_article(
 }
 
 fn trimmed(text: &Option<String>) -> Option<&str> {
-    text.as_deref().map(str::trim)
+    text.as_deref().map(crate::validation::trimmed)
 }
 
 /// Publishes (or schedules) an article, with its discussion.
@@ -156,7 +156,7 @@ pub async fn create_article(
                 Some(slug) => slug.clone(),
                 None => free_slug(conn, &slug_from_title(&new.title))?,
             };
-            let title = new.title.trim();
+            let title = crate::validation::trimmed(&new.title);
             let discussion_id = discussions::insert(
                 conn,
                 &discussions::NewDiscussion {
@@ -177,7 +177,7 @@ pub async fn create_article(
                     discussion_id,
                     slug: &slug,
                     title,
-                    lead: new.lead.trim(),
+                    lead: crate::validation::trimmed(&new.lead),
                     body: &new.body,
                     dateline: trimmed(&new.dateline),
                     source: trimmed(&new.source),
@@ -286,10 +286,18 @@ pub async fn update_article(
         // The discussion first: the lock order of every writer (see the comments feature).
         discussions::lock(conn, article.discussion_id)?;
         let at = now();
-        let clean = |v: Option<Option<String>>| v.map(|o| o.map(|s| s.trim().to_string()));
+        let clean = |v: Option<Option<String>>| {
+            v.map(|o| o.map(|s| crate::validation::trimmed(&s).to_string()))
+        };
         let changes = ArticleChanges {
-            title: update.title.as_ref().map(|t| t.trim().to_string()),
-            lead: update.lead.as_ref().map(|t| t.trim().to_string()),
+            title: update
+                .title
+                .as_ref()
+                .map(|t| crate::validation::trimmed(t).to_string()),
+            lead: update
+                .lead
+                .as_ref()
+                .map(|t| crate::validation::trimmed(t).to_string()),
             body: update.body,
             dateline: clean(update.dateline),
             source: clean(update.source),

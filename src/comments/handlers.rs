@@ -222,7 +222,7 @@ pub async fn edit_comment(
 ) -> Result<web::Json<CommentView>, ApiError> {
     let id = path.into_inner();
     let mut edit = body.into_inner();
-    edit.body = edit.body.trim().to_string();
+    edit.body = crate::validation::trimmed(&edit.body).to_string();
     let body_html = markdown::to_html(&edit.body);
     let window = Duration::minutes(settings.edit_window_minutes);
     let row = db
@@ -412,7 +412,7 @@ pub async fn report(
                 conn,
                 CommentId(id),
                 UserId(user.id),
-                report.reason.trim(),
+                crate::validation::trimmed(&report.reason),
                 now(),
             )?
             .ok_or_else(|| {

@@ -144,7 +144,7 @@ pub(crate) async fn create(
     thread: Thread,
     mut new: NewComment,
 ) -> Result<HttpResponse, ApiError> {
-    new.body = new.body.trim().to_string();
+    new.body = crate::validation::trimmed(&new.body).to_string();
     let body_html = markdown::to_html(&new.body);
     let rate = limits.enabled().then_some(settings.comment_rate_per_minute);
     let comment = live

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 /// How often the probe looks.
 pub const PROBE_EVERY: Duration = Duration::from_millis(100);
 /// A probe that has not answered in this time counts as a failure.
-const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The database's health, as the probe last found it.
 pub struct Health {
@@ -77,19 +77,29 @@ fn file_id(_: &std::path::Path) -> Option<(u64, u64)> {
     None
 }
 
-/// The probe's own connection target: PostgreSQL with a connect timeout, so that a database
-/// behind a silent network fails the probe instead of hanging it.
-fn probe_target(target: &DatabaseTarget) -> DatabaseTarget {
-    match target {
-        DatabaseTarget::Postgres(url) if !url.expose().contains("connect_timeout") => {
-            let glue = if url.expose().contains('?') { '&' } else { '?' };
-            DatabaseTarget::Postgres(Secret::new(format!(
-                "{}{glue}connect_timeout=2",
-                url.expose()
-            )))
+/// A PostgreSQL target whose connections give up instead of hanging behind a silent network:
+/// a connect timeout (`seconds`) and TCP keepalives, unless the URL sets its own.
+pub(crate) fn with_timeouts(target: &DatabaseTarget, seconds: u32) -> DatabaseTarget {
+    let DatabaseTarget::Postgres(url) = target else {
+        return target.clone();
+    };
+    let mut url = url.expose().trim_end_matches(['?', '&']).to_string();
+    for (key, value) in [
+        ("connect_timeout", seconds.to_string()),
+        ("keepalives_idle", "30".to_string()),
+        ("keepalives_interval", "10".to_string()),
+        ("keepalives_count", "3".to_string()),
+    ] {
+        if !url.contains(&format!("{key}=")) {
+            let glue = if url.contains('?') { '&' } else { '?' };
+            url = format!("{url}{glue}{key}={value}");
         }
-        other => other.clone(),
     }
+    DatabaseTarget::Postgres(Secret::new(url))
+}
+
+fn probe_target(target: &DatabaseTarget) -> DatabaseTarget {
+    with_timeouts(target, 2)
 }
 
 /// One look: `(the connection to keep, whether the database answered)`.
@@ -100,12 +110,15 @@ fn probe_once(health: &Health, conn: Option<DbConn>) -> (Option<DbConn>, bool) {
     {
         return (None, false);
     }
-    let mut conn = match conn {
-        Some(conn) => conn,
-        None => match Manager::existing_only(health.target.clone()).connect() {
-            Ok(conn) => conn,
-            Err(_) => return (None, false),
-        },
+    // A kept connection that fails (killed by the server, closed by a proxy) is not yet the
+    // database gone: a fresh one decides.
+    if let Some(mut conn) = conn
+        && conn.batch_execute("SELECT 1").is_ok()
+    {
+        return (Some(conn), true);
+    }
+    let Ok(mut conn) = Manager::existing_only(health.target.clone()).connect() else {
+        return (None, false);
     };
     match conn.batch_execute("SELECT 1") {
         Ok(()) => (Some(conn), true),

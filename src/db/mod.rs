@@ -115,6 +115,10 @@ impl Manager {
                 // SQLITE_OPEN_URI). Paths with URI syntax in them are opened as they are.
                 let name = if self.create || path.contains(['?', '#', '%']) {
                     path.to_string()
+                } else if path.starts_with('/') {
+                    // `sqlite:////var/x.db` gives `//var/x.db`: one slash, or `var` would be
+                    // read as a URI's authority.
+                    format!("file:/{}?mode=rw", path.trim_start_matches('/'))
                 } else {
                     format!("file:{path}?mode=rw")
                 };
@@ -189,7 +193,7 @@ impl Db {
         pool_size: u32,
         timeout: Duration,
     ) -> anyhow::Result<Db> {
-        let manager = Manager::existing_only(target.clone());
+        let manager = Manager::existing_only(health::with_timeouts(target, 5));
         let mut conn = connect(target)?;
         run_migrations(&mut conn)?;
         drop(conn);

@@ -251,6 +251,15 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(audit_log, users);
 
 diesel::table! {
+    /// Views counted today, site-wide (see `discussions::views`).
+    view_marks (discussion_id, day, viewer) {
+        discussion_id -> BigInt,
+        day -> Text,
+        viewer -> Text,
+    }
+}
+
+diesel::table! {
     /// Rate limits shared by every process (see `ratelimit`). Times are Unix seconds.
     rate_counters (key) {
         key -> Text,

@@ -162,7 +162,7 @@ pub async fn create_topic(
                 conn,
                 &NewDiscussion {
                     kind: super::Kind::Topic,
-                    title: topic.title.trim(),
+                    title: crate::validation::trimmed(&topic.title),
                     body: Some(&topic.body),
                     body_html: Some(&body_html),
                     author_id: Some(user.id),
@@ -270,7 +270,8 @@ pub async fn edit_topic(
                     )));
                 }
             }
-            let title = edit.title.as_deref().unwrap_or(&discussion.title).trim();
+            let title =
+                crate::validation::trimmed(edit.title.as_deref().unwrap_or(&discussion.title));
             let body = edit
                 .body
                 .as_deref()

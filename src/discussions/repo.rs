@@ -259,6 +259,44 @@ pub fn add_views(conn: &mut DbConn, deltas: &[(i64, i64)]) -> QueryResult<()> {
     Ok(())
 }
 
+/// Marks `(discussion, viewer)` as viewed on `day`; returns the discussion of each mark that
+/// was new (a viewer another process counted already returns nothing). Marks are written in
+/// the order given: sort them, so that concurrent flushes lock in one order.
+pub fn add_view_marks(
+    conn: &mut DbConn,
+    day: &str,
+    marks: &[(i64, String)],
+) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::view_marks;
+    let mut counted = Vec::new();
+    for chunk in marks.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(discussion, viewer)| {
+                (
+                    view_marks::discussion_id.eq(*discussion),
+                    view_marks::day.eq(day),
+                    view_marks::viewer.eq(viewer.as_str()),
+                )
+            })
+            .collect();
+        counted.extend(per_backend!(conn, |c| diesel::insert_into(
+            view_marks::table
+        )
+        .values(&rows)
+        .on_conflict_do_nothing()
+        .returning(view_marks::discussion_id)
+        .get_results::<i64>(c))?);
+    }
+    Ok(counted)
+}
+
+/// Forgets the view marks of days before `day`.
+pub fn purge_view_marks(conn: &mut DbConn, day: &str) -> QueryResult<usize> {
+    use crate::db::schema::view_marks;
+    diesel::delete(view_marks::table.filter(view_marks::day.lt(day))).execute(conn)
+}
+
 /// `NOTIFY channel, payload` for each payload, in one statement (PostgreSQL only; SQLite has
 /// one process, whose events need no database).
 pub fn notify_all(conn: &mut DbConn, channel: &str, payloads: &[String]) -> QueryResult<()> {

@@ -1,13 +1,13 @@
 //! View counting: one view per viewer (user, or else client address) per discussion per UTC
-//! day, without a database write per page view.
+//! day, for the whole site, without a database write per page view.
 //!
-//! Views are deduplicated in memory (a set of hashed keys, cleared at midnight UTC and, to stay
-//! bounded, when it reaches `MAX_SEEN` entries) and buffered as per-discussion deltas that a
-//! task adds to `discussions.views` in one transaction about every second (`views = views + n`,
-//! so several processes add up). A graceful stop flushes what is buffered. A crash loses at
-//! most the last second of views; a failed flush keeps its deltas for the next one. With several
-//! processes each deduplicates on its own, so a viewer whose requests reach N processes can
-//! count up to N times a day.
+//! Each process keeps the views it saw in memory (a set of hashed keys, cleared at midnight UTC
+//! and, to stay bounded, when it reaches `MAX_SEEN` entries) and, about every second, writes
+//! them as marks in `view_marks` (the viewer as a salted hash) in one transaction: only marks
+//! no process wrote before count, and each discussion's `views` moves by that many. So a
+//! reader whose requests reach several processes counts once. A graceful stop flushes what is
+//! buffered; a crash loses at most the last second of views; a failed flush keeps its marks
+//! for the next one. Yesterday's marks are purged by the retention task.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
+use sha2::Digest;
 use tokio::sync::watch;
 
 use super::repo;
@@ -34,30 +35,47 @@ pub enum Viewer {
 struct State {
     day: NaiveDate,
     seen: HashSet<u64>,
+    /// Views seen here and not yet written: `(discussion, viewer's mark)`.
+    marks: Vec<(i64, String)>,
+    /// How many of `marks` each discussion has (shown until written).
     pending: HashMap<i64, i64>,
 }
 
 pub struct ViewCounter {
     hasher: RandomState,
+    /// The site's salt for viewers' marks (kept in the `settings` table, the same in every
+    /// process): an address is never stored as it is.
+    salt: String,
     state: Mutex<State>,
 }
 
-impl Default for ViewCounter {
-    fn default() -> Self {
+impl ViewCounter {
+    pub fn new(salt: String) -> Self {
         ViewCounter {
             hasher: RandomState::new(),
+            salt,
             state: Mutex::new(State {
                 day: Utc::now().date_naive(),
                 seen: HashSet::new(),
+                marks: Vec::new(),
                 pending: HashMap::new(),
             }),
         }
     }
-}
 
-impl ViewCounter {
-    /// Counts the view unless this viewer already viewed this discussion today. Returns the
-    /// views buffered for the discussion and not yet in the database.
+    /// The viewer's mark for a day: the same in every process.
+    fn mark(&self, day: NaiveDate, viewer: Viewer) -> String {
+        let who = match viewer {
+            Viewer::User(id) => format!("u{id}"),
+            Viewer::Address(ip) => format!("a{ip}"),
+        };
+        let digest = sha2::Sha256::digest(format!("{}|{day}|{who}", self.salt));
+        crate::auth::tokens::hex(&digest[..16])
+    }
+
+    /// Counts the view unless this viewer already viewed this discussion today (here; the
+    /// flush checks the other processes). Returns the views buffered for the discussion and
+    /// not yet in the database.
     pub fn record(&self, discussion_id: i64, viewer: Viewer) -> i64 {
         let today = Utc::now().date_naive();
         let key = self.hasher.hash_one((discussion_id, viewer));
@@ -70,6 +88,8 @@ impl ViewCounter {
             state.seen.clear();
         }
         if state.seen.insert(key) {
+            let mark = self.mark(today, viewer);
+            state.marks.push((discussion_id, mark));
             *state.pending.entry(discussion_id).or_default() += 1;
         }
         state.pending.get(&discussion_id).copied().unwrap_or(0)
@@ -81,36 +101,55 @@ impl ViewCounter {
         state.pending.get(&discussion_id).copied().unwrap_or(0)
     }
 
-    fn take(&self) -> Vec<(i64, i64)> {
+    fn take(&self) -> (NaiveDate, Vec<(i64, String)>) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let mut deltas: Vec<(i64, i64)> = state.pending.drain().collect();
+        state.pending.clear();
+        let mut marks = std::mem::take(&mut state.marks);
         // One order for every process, so concurrent flushes cannot deadlock.
-        deltas.sort_unstable();
-        deltas
+        marks.sort_unstable();
+        (state.day, marks)
     }
 
-    fn restore(&self, deltas: Vec<(i64, i64)>) {
+    fn restore(&self, marks: Vec<(i64, String)>) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        for (id, delta) in deltas {
-            *state.pending.entry(id).or_default() += delta;
+        for (id, mark) in marks {
+            *state.pending.entry(id).or_default() += 1;
+            state.marks.push((id, mark));
         }
     }
 
-    /// Writes the buffered deltas in one transaction; on failure keeps them for the next try.
+    /// Writes the buffered marks, and the views they add, in one transaction; on failure keeps
+    /// them for the next try.
     pub async fn flush(&self, db: &Db) {
-        let deltas = self.take();
-        if deltas.is_empty() {
+        let (day, marks) = self.take();
+        if marks.is_empty() {
             return;
         }
-        let written = deltas.clone();
-        if let Err(e) = db
-            .tx(move |conn| Ok(repo::add_views(conn, &written)?))
-            .await
-        {
+        let written = marks.clone();
+        let day = day.to_string();
+        let result = db
+            .tx(move |conn| {
+                let counted = repo::add_view_marks(conn, &day, &written)?;
+                let mut deltas: HashMap<i64, i64> = HashMap::new();
+                for id in counted {
+                    *deltas.entry(id).or_default() += 1;
+                }
+                let mut deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
+                deltas.sort_unstable();
+                Ok(repo::add_views(conn, &deltas)?)
+            })
+            .await;
+        if let Err(e) = result {
             tracing::warn!(error = %e, "cannot write view counts; keeping them for the next flush");
-            self.restore(deltas);
+            self.restore(marks);
         }
     }
+}
+
+/// Forgets the view marks of days before today (the retention task).
+pub fn purge_marks(conn: &mut crate::db::DbConn) -> Result<usize, crate::error::ApiError> {
+    let today = Utc::now().date_naive().to_string();
+    Ok(repo::purge_view_marks(conn, &today)?)
 }
 
 /// Flushes about every second until `shutdown`, then once more.
@@ -143,16 +182,32 @@ mod tests {
 
     #[test]
     fn one_view_per_viewer_per_discussion() {
-        let counter = ViewCounter::default();
+        let counter = ViewCounter::new("salt".into());
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         assert_eq!(counter.record(1, Viewer::User(7)), 1);
         assert_eq!(counter.record(1, Viewer::User(7)), 1);
         assert_eq!(counter.record(1, Viewer::User(8)), 2);
         assert_eq!(counter.record(1, Viewer::Address(ip)), 3);
         assert_eq!(counter.record(2, Viewer::User(7)), 1);
-        assert_eq!(counter.take(), vec![(1, 3), (2, 1)]);
+        let (_, marks) = counter.take();
+        let per_discussion: Vec<i64> = marks.iter().map(|(d, _)| *d).collect();
+        assert_eq!(per_discussion, vec![1, 1, 1, 2]);
         assert_eq!(counter.pending(1), 0);
-        counter.restore(vec![(1, 3)]);
+        counter.restore(marks);
         assert_eq!(counter.pending(1), 3);
+    }
+
+    #[test]
+    fn marks_are_the_same_in_every_process_and_hide_the_viewer() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let one = ViewCounter::new("salt".into()).mark(day, Viewer::Address(ip));
+        let two = ViewCounter::new("salt".into()).mark(day, Viewer::Address(ip));
+        assert_eq!(one, two);
+        assert!(!one.contains("192"));
+        assert_ne!(
+            one,
+            ViewCounter::new("pepper".into()).mark(day, Viewer::Address(ip))
+        );
     }
 }

@@ -300,10 +300,27 @@ async fn renew_claims(db: Db, claim: Arc<str>) {
     }
 }
 
-/// SQLite, as `serve` starts: takes over every claim a stopped process left (one process owns
-/// the file), so that its mails go out at once.
-pub async fn take_over_claims(db: &Db) -> Result<usize, crate::error::ApiError> {
-    db.run(|conn| Ok(repo::take_over_claims(conn)?)).await
+/// SQLite, as `serve` starts: the mails a stopped process left `sending` go out again without
+/// waiting for their leases, as soon as it is clear that nobody renews them (a `send-digest`
+/// still running does): their leases are read twice, a renewal apart, and those that did not
+/// move are taken over.
+pub async fn take_over_stale_claims(db: Db) {
+    let claims = match db.run(|conn| Ok(repo::sending_claims(conn)?)).await {
+        Ok(claims) if !claims.is_empty() => claims,
+        _ => return,
+    };
+    tokio::time::sleep(RENEW_EVERY + Duration::from_secs(2)).await;
+    match db
+        .run(move |conn| Ok(repo::take_over_unchanged(conn, &claims)?))
+        .await
+    {
+        Ok(0) => {}
+        Ok(taken) => tracing::info!(
+            mails = taken,
+            "mail: took over what a stopped process was sending"
+        ),
+        Err(error) => tracing::warn!(%error, "mail: cannot take over stale claims"),
+    }
 }
 
 /// Sends every mail that is due now, `rate` a second at most, and returns how many it tried:

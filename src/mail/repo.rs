@@ -131,19 +131,39 @@ pub fn renew_claims(conn: &mut DbConn, claim: &str, until: NaiveDateTime) -> Que
     .execute(conn)
 }
 
-/// SQLite, at the start of `serve` (one process owns the file): whatever was being sent when
-/// the last process stopped is due again now, not when its lease runs out.
-pub fn take_over_claims(conn: &mut DbConn) -> QueryResult<usize> {
+/// SQLite: the mails being sent, with their leases (for [`take_over_unchanged`]); none on
+/// PostgreSQL, where leases running out are enough.
+pub fn sending_claims(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<NaiveDateTime>)>> {
     let DbConn::Sqlite(sqlite) = conn else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
-    diesel::update(outbox::table.filter(outbox::status.eq("sending")))
+    outbox::table
+        .filter(outbox::status.eq("sending"))
+        .select((outbox::id, outbox::locked_until))
+        .load(sqlite)
+}
+
+/// Makes due again the mails of `claims` whose lease has not moved since: nobody renews them.
+pub fn take_over_unchanged(
+    conn: &mut DbConn,
+    claims: &[(i64, Option<NaiveDateTime>)],
+) -> QueryResult<usize> {
+    let mut taken = 0;
+    for (id, lease) in claims {
+        taken += diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::status.eq("sending"))
+                .filter(outbox::locked_until.eq(lease)),
+        )
         .set((
             outbox::status.eq("pending"),
             outbox::claimed_by.eq(None::<String>),
             outbox::locked_until.eq(None::<NaiveDateTime>),
         ))
-        .execute(sqlite)
+        .execute(conn)?;
+    }
+    Ok(taken)
 }
 
 /// The mail `id` while `claim` still holds it.

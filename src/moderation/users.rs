@@ -161,7 +161,7 @@ pub async fn ban_user(
     let id = path.into_inner();
     crate::validation::required_text(&ban.reason, 1_000)
         .map_err(|_| ApiError::invalid("reason", "must be 1 to 1000 characters"))?;
-    let reason = ban.reason.trim().to_string();
+    let reason = crate::validation::trimmed(&ban.reason).to_string();
     crate::validation::check_time("until", ban.until.as_ref())?;
     let until = ban.until.map(|t| t.naive_utc());
     if until.is_some_and(|until| until <= now()) {

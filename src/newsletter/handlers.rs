@@ -466,11 +466,14 @@ pub async fn set_my_newsletter(
                 enqueued =
                     request_subscription(conn, &account.email, Some(user.id), &settings, at)?;
             }
-            if !wanted
-                && owned
-                && let Some(subscriber) = &existing
-            {
-                repo::unsubscribe(conn, subscriber.id, at)?;
+            if !wanted && let Some(subscriber) = &existing {
+                if owned {
+                    repo::unsubscribe(conn, subscriber.id, at)?;
+                } else if subscriber.pending_user_id == Some(user.id) {
+                    // A request this account takes back: no longer pending for it, and the
+                    // token mailed for it (if it was its own) no longer confirms.
+                    repo::withdraw_request(conn, SubscriberId(subscriber.id), UserId(user.id))?;
+                }
             }
             Ok((repo::by_email_key(conn, &key(&account.email))?, enqueued))
         })

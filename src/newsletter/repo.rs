@@ -174,6 +174,33 @@ pub fn request_by_user(
         .execute(conn)
 }
 
+/// Takes back an account's pending request: it no longer sees `pending`, and the confirmation
+/// token it asked for (if the current one is its) stops working.
+pub fn withdraw_request(
+    conn: &mut DbConn,
+    SubscriberId(id): SubscriberId,
+    UserId(user_id): UserId,
+) -> QueryResult<usize> {
+    diesel::update(
+        subscribers::table
+            .find(id)
+            .filter(subscribers::pending_user_id.eq(user_id)),
+    )
+    .set(subscribers::pending_user_id.eq(None::<i64>))
+    .execute(conn)?;
+    diesel::update(
+        subscribers::table
+            .find(id)
+            .filter(subscribers::confirm_user_id.eq(user_id))
+            .filter(subscribers::status.eq(PENDING)),
+    )
+    .set((
+        subscribers::confirm_token_hash.eq(None::<String>),
+        subscribers::confirm_expires_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
 /// On confirmation with the token that `confirmed_by` asked for (if an account did): that
 /// account owns the subscription now. Nobody else's later request changes this.
 pub fn link_confirmed(conn: &mut DbConn, id: i64, confirmed_by: Option<i64>) -> QueryResult<usize> {

@@ -160,6 +160,7 @@ impl Limit {
 pub struct Ticket {
     key: String,
     window_start: i64,
+    window: i64,
 }
 
 /// The site's rate limits.
@@ -226,6 +227,7 @@ impl RateLimits {
         Ok(Some(Ticket {
             key,
             window_start: counted.window_start,
+            window: rule.window,
         }))
     }
 
@@ -250,17 +252,21 @@ impl RateLimits {
             return Ok(None);
         }
         let rule = self.rule(limit);
-        let now = chrono::Utc::now().timestamp();
         let full_key = format!("{}:{key}", limit.prefix());
-        let counted = db
-            .run(move |conn| Ok((repo::hit(conn, &full_key, now, rule.window, 1)?, full_key)))
+        // The clock is read next to the write, not before the wait for a connection.
+        let (counted, key, now) = db
+            .run(move |conn| {
+                let now = chrono::Utc::now().timestamp();
+                let counted = repo::hit(conn, &full_key, now, rule.window, 1)?;
+                Ok((counted, full_key, now))
+            })
             .await?;
-        let (counted, key) = counted;
         match over(rule, counted, now) {
             Some(retry_after) => Err(ApiError::RateLimited { retry_after }),
             None => Ok(Some(Ticket {
                 key,
                 window_start: counted.window_start,
+                window: rule.window,
             })),
         }
     }
@@ -281,7 +287,7 @@ impl RateLimits {
     /// Takes back the hits of `tickets`.
     pub fn refund(conn: &mut DbConn, tickets: &[Ticket]) -> Result<(), ApiError> {
         for ticket in tickets {
-            repo::refund(conn, &ticket.key, ticket.window_start, 1)?;
+            repo::refund(conn, &ticket.key, ticket.window_start, ticket.window, 1)?;
         }
         Ok(())
     }
@@ -289,6 +295,8 @@ impl RateLimits {
 
 /// Whether a counter is over its rule, and if so the seconds until the next hit would pass.
 fn over(rule: Rule, counted: repo::Counted, now: i64) -> Option<u64> {
+    // A clock read before the counter's window began counts from that window's start.
+    let now = now.max(counted.window_start);
     let estimate = |at: i64| {
         let elapsed = at - counted.window_start;
         let (hits, prev) = match elapsed / rule.window {
@@ -358,6 +366,13 @@ mod tests {
             hits,
             prev_hits,
         }
+    }
+
+    #[test]
+    fn a_clock_behind_the_window_counts_from_its_start() {
+        let rule = Rule::per_minute(10);
+        assert_eq!(over(rule, counted(60, 10, 0), 59), None);
+        assert!(over(rule, counted(60, 11, 0), 59).is_some());
     }
 
     #[test]

@@ -278,3 +278,24 @@ async fn live_events_arrive_within_a_second() {
     assert_eq!(event["id"], id);
     assert_eq!(event["title"], "Breaking");
 }
+
+/// A reader whose requests reach two processes of the site counts once.
+#[actix_web::test]
+async fn a_viewer_counts_once_whichever_process_serves_them() {
+    let one = TestApp::spawn().await;
+    let two = one.another_process(&[]).await;
+    let anna = one.signed_up("anna").await;
+    let reader = one.signed_up("reader").await;
+    let topic = one.topic(&anna.access, "Seen twice").await;
+    let path = format!("/api/v1/discussions/{topic}");
+    for app in [&one, &two, &one, &two] {
+        assert_eq!(app.get_as(&path, &reader.access).await.status, 200);
+    }
+    one.after_flush().await;
+    assert_eq!(
+        one.number(&format!(
+            "SELECT views AS n FROM discussions WHERE id = {topic}"
+        )),
+        1
+    );
+}

@@ -126,7 +126,12 @@ async fn known_and_unknown_logins_throttle_alike() {
         let mut seen = Vec::new();
         for _ in 0..4 {
             let res = login_from(&app, ip, login, "wrong-guess-here").await;
-            seen.push((res.status, res.json()));
+            // (A 429 says how many seconds to wait, which moves with the clock.)
+            let mut body = res.json();
+            if let Some(detail) = body["detail"].as_str() {
+                body["detail"] = detail.replace(|c: char| c.is_ascii_digit(), "").into();
+            }
+            seen.push((res.status, body));
         }
         answers.push(seen);
     }
@@ -740,4 +745,47 @@ async fn dates_out_of_range_are_named_not_echoed() {
     for database_words in ["timestamp", "out of range for", "SQL"] {
         assert!(!detail.contains(database_words), "{detail}");
     }
+}
+
+#[actix_web::test]
+async fn what_validation_counts_as_text_is_stored_as_text() {
+    let app = TestApp::spawn().await;
+    let anna = app.signed_up("anna").await;
+    let topic = app.topic(&anna.access, "Odd spaces").await;
+    // U+0085 is not a space to the document's `\S` (nor to the rule), though Rust's trim
+    // removes it: the comment keeps it rather than being stored empty.
+    let res = app.comment(&anna.access, topic, "\u{85}", None).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["body"], "\u{85}");
+}
+
+#[actix_web::test]
+async fn taking_back_a_pending_subscription_voids_its_link() {
+    let app = TestApp::spawn().await;
+    let anna = app.signed_up("anna").await;
+    let on = json!({"subscribed": true});
+    let off = json!({"subscribed": false});
+    let res = app
+        .send_json(
+            "PUT",
+            "/api/v1/me/newsletter",
+            Some(&anna.access),
+            Some(&on),
+        )
+        .await;
+    assert_eq!(res.json()["status"], "pending");
+    let token = crate::smtp::token_in(&mails_in(&app, 1).await[0]);
+    let res = app
+        .send_json(
+            "PUT",
+            "/api/v1/me/newsletter",
+            Some(&anna.access),
+            Some(&off),
+        )
+        .await;
+    assert_eq!(res.json()["status"], "none", "{}", res.text());
+    app.post("/api/v1/newsletter/confirm", &json!({ "token": token }))
+        .await
+        .problem(422);
+    assert_eq!(app.subscriber_status("anna@example.com"), "pending");
 }

@@ -6,6 +6,4 @@ ALTER TABLE newsletter_subscribers DROP COLUMN confirm_count;
 ALTER TABLE newsletter_subscribers DROP COLUMN confirm_user_id;
 DROP INDEX outbox_sent;
 ALTER TABLE outbox DROP COLUMN secret;
-ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE users ADD COLUMN failed_logins_since TIMESTAMP;
 DROP TABLE rate_counters;

@@ -13,8 +13,9 @@ CREATE TABLE rate_counters (
 CREATE INDEX rate_counters_expiry ON rate_counters (expires_at);
 
 -- Failed logins are counted in rate_counters now (per address, and per account and address).
-ALTER TABLE users DROP COLUMN failed_logins;
-ALTER TABLE users DROP COLUMN failed_logins_since;
+-- users.failed_logins and failed_logins_since are no longer read or written; they are dropped
+-- in a later release, so that processes of the previous release keep working during a rolling
+-- deploy.
 
 -- A mail's one-time secret (a reset or confirmation token), kept apart from its body, which
 -- holds a placeholder: the link is built at send time and the secret erased once it is sent.

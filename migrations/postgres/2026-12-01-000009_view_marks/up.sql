@@ -1,0 +1,11 @@
+-- Who has viewed what today, for the whole site: a view counts once per viewer (a hash of the
+-- account or address with a site salt) per discussion per UTC day, whatever process served it.
+-- Written in batches by each process's view flusher; purged when the day is over.
+-- UNLOGGED: after a crash a viewer may count twice that day, which costs nothing that matters.
+CREATE UNLOGGED TABLE view_marks (
+    discussion_id BIGINT NOT NULL,
+    day           TEXT NOT NULL,
+    viewer        TEXT NOT NULL,
+    PRIMARY KEY (discussion_id, day, viewer)
+);
+CREATE INDEX view_marks_day ON view_marks (day);
