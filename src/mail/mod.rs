@@ -256,12 +256,37 @@ pub async fn run_worker(
             continue;
         }
         for mail in batch {
+            pace(&db, gap).await;
             deliver(&db, &mailer, &claim, mail).await;
-            tokio::time::sleep(gap).await;
         }
     }
     renewer.abort();
     tracing::info!("mail worker stopped");
+}
+
+/// Waits for a sending slot: `TRIBUNE_MAIL_RATE` (one per `gap`) for the whole site,
+/// counted in the database, so that several sending processes together keep to the
+/// provider's limit. Without the database, it keeps to the rate on its own.
+async fn pace(db: &Db, gap: Duration) {
+    let per_second = (Duration::from_secs(1).as_nanos() / gap.as_nanos().max(1)) as u32;
+    loop {
+        match db
+            .run(move |conn| crate::ratelimit::take_slot(conn, "mail", per_second.max(1)))
+            .await
+        {
+            Ok(true) => return,
+            Ok(false) => {
+                // The next second.
+                let into = chrono::Utc::now().timestamp_subsec_millis();
+                let wait = 1000u64.saturating_sub(u64::from(into)).max(1);
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            Err(_) => {
+                tokio::time::sleep(gap).await;
+                return;
+            }
+        }
+    }
 }
 
 /// A sender's claim id: random, so that a restarted process never mistakes a dead one's
@@ -343,9 +368,9 @@ pub async fn drain(
             break Ok(tried);
         }
         for mail in batch {
+            pace(db, gap).await;
             deliver(db, &mailer, &claim, mail).await;
             tried += 1;
-            tokio::time::sleep(gap).await;
         }
     };
     renewer.abort();

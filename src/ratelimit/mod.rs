@@ -317,6 +317,15 @@ fn over(rule: Rule, counted: repo::Counted, now: i64) -> Option<u64> {
     Some(wait.max(1) as u64)
 }
 
+/// A slot of a site-wide rate: `true` when fewer than `per_second` took one this second,
+/// whatever process asks (the mail senders share `TRIBUNE_MAIL_RATE` so). Always counted,
+/// whatever `TRIBUNE_RATE_LIMITS` says: it protects a provider's limit, not the site.
+pub fn take_slot(conn: &mut DbConn, key: &str, per_second: u32) -> Result<bool, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let counted = repo::hit(conn, &format!("slot:{key}"), now, 1, 1)?;
+    Ok(counted.window_start > now || counted.hits <= i64::from(per_second))
+}
+
 /// Removes counters whose windows are over (the retention task).
 pub fn purge(conn: &mut DbConn) -> Result<usize, ApiError> {
     Ok(repo::purge(conn, chrono::Utc::now().timestamp())?)

@@ -789,3 +789,26 @@ async fn taking_back_a_pending_subscription_voids_its_link() {
         .problem(422);
     assert_eq!(app.subscriber_status("anna@example.com"), "pending");
 }
+
+/// The mail rate is one for the whole site: a slot taken through any connection (any process)
+/// counts for all, and a second holds no more than the rate.
+#[actix_web::test]
+async fn the_mail_rate_is_shared_by_every_sender() {
+    let app = TestApp::spawn().await;
+    let (mut one, mut two) = (app.connection(), app.connection());
+    for attempt in 0..5 {
+        let key = format!("mail-test-{attempt}");
+        let second = chrono::Utc::now().timestamp();
+        let taken = [
+            tribune::ratelimit::take_slot(&mut one, &key, 2).unwrap(),
+            tribune::ratelimit::take_slot(&mut two, &key, 2).unwrap(),
+            tribune::ratelimit::take_slot(&mut one, &key, 2).unwrap(),
+        ];
+        if chrono::Utc::now().timestamp() != second {
+            continue; // a second began in between: try again
+        }
+        assert_eq!(taken, [true, true, false]);
+        return;
+    }
+    panic!("never three slots within one second");
+}
