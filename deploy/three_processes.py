@@ -86,6 +86,7 @@ class Site:
             TRIBUNE_AUTH_RATE="1000",
             TRIBUNE_COMMENT_RATE="1000",
             TRIBUNE_DB_POOL_SIZE="4",
+            TRIBUNE_MAIL_RATE="100",
             TRIBUNE_WORKERS="1",
             RUST_LOG="warn",
         )
@@ -245,6 +246,33 @@ def main(site):
                      {"login": "writer", "password": "wrong-guess-here"}, xff="203.0.113.9")[0]
                 for _ in range(11)]
     check(statuses == [401] * 10 + [429], f"10 failures, then 429 ({statuses})")
+
+    # The day's digest goes once to each subscriber, with all three processes sending.
+    day = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    status, _ = call(base, "POST", "/api/v1/articles",
+                     {"title": "Inside the window", "lead": "Lead.", "body": "Body.",
+                      "published_at": f"{day}T05:00:00Z"}, admin)
+    check(status == 201, "an article of yesterday's digest")
+    rows = ", ".join(f"('s{n}@example.com', 's{n}@example.com', 'confirmed', 'u{n}', now())"
+                     for n in range(40))
+    psql("INSERT INTO newsletter_subscribers (email, email_key, status, unsubscribe_token, "
+         f"created_at) VALUES {rows}", site.db)
+    subprocess.run([BIN, "newsletter", "send-digest", "--enqueue-only", "--date", day],
+                   env=site.env, check=True, capture_output=True)
+    deadline = time.time() + 30
+    while time.time() < deadline and psql(
+            "SELECT count(*) FROM outbox WHERE digest_day IS NOT NULL AND status <> 'sent'",
+            site.db) != "0":
+        time.sleep(0.2)
+    mail_dir = site.env["TRIBUNE_MAIL_DIR"]
+    recipients = []
+    for name in os.listdir(mail_dir):
+        with open(os.path.join(mail_dir, name), errors="replace") as f:
+            for line in f:
+                if line.startswith("To: s") and "@example.com" in line:
+                    recipients.append(line.strip())
+    check(len(recipients) == 40 and len(set(recipients)) == 40,
+          f"40 subscribers got the digest once each ({len(recipients)} mails)")
 
     # A process killed mid-load loses no acknowledged write, and nginx routes around it.
     acknowledged = []
