@@ -140,8 +140,8 @@ fn image_url_rule(url: &str) -> Result<(), ValidationError> {
 pub struct Tag;
 
 impl utoipa::PartialSchema for Tag {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::{ObjectBuilder, Type};
         ObjectBuilder::new()
             .schema_type(Type::String)
             .description(Some("A person, organisation or place the news mentions"))
