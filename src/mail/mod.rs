@@ -12,7 +12,7 @@
 pub mod repo;
 
 // What features use to send mail.
-pub use repo::{NewMail, enqueue, enqueue_all};
+pub use repo::{Delivery, NewMail, digest_delivery, enqueue, enqueue_all};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,6 +7,50 @@ use crate::db::DbConn;
 use crate::db::schema::outbox;
 use crate::per_backend;
 
+/// Where a mail is in its life; stored as its `as_str` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for its time (`next_attempt_at`).
+    Pending,
+    /// Claimed by a sender until `locked_until`.
+    Sending,
+    Sent,
+    /// Given up on: refused for good, or out of attempts.
+    Failed,
+}
+
+impl Status {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Sending, Self::Sent, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// How the mails of one batch (a digest day) fared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: i64,
+    pub failed: i64,
+    /// Not sent yet: waiting or being sent.
+    pub pending: i64,
+}
+
+impl Delivery {
+    pub fn total(&self) -> i64 {
+        self.sent + self.failed + self.pending
+    }
+}
+
 /// A mail to enqueue.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = outbox, treat_none_as_default_value = false)]
@@ -89,10 +133,10 @@ pub fn claim_due(
     let due = outbox::table
         .filter(
             outbox::status
-                .eq("pending")
+                .eq(Status::Pending.as_str())
                 .and(outbox::next_attempt_at.le(now))
                 .or(outbox::status
-                    .eq("sending")
+                    .eq(Status::Sending.as_str())
                     .and(outbox::locked_until.lt(now))),
         )
         .order(outbox::id)
@@ -107,7 +151,7 @@ pub fn claim_due(
     }
     diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
         .set((
-            outbox::status.eq("sending"),
+            outbox::status.eq(Status::Sending.as_str()),
             outbox::claimed_by.eq(claim),
             outbox::locked_until.eq(Some(now + lease)),
             outbox::attempts.eq(outbox::attempts + 1),
@@ -125,7 +169,7 @@ pub fn renew_claims(conn: &mut DbConn, claim: &str, until: NaiveDateTime) -> Que
     diesel::update(
         outbox::table
             .filter(outbox::claimed_by.eq(claim))
-            .filter(outbox::status.eq("sending")),
+            .filter(outbox::status.eq(Status::Sending.as_str())),
     )
     .set(outbox::locked_until.eq(Some(until)))
     .execute(conn)
@@ -138,7 +182,7 @@ pub fn sending_claims(conn: &mut DbConn) -> QueryResult<Vec<(i64, Option<NaiveDa
         return Ok(Vec::new());
     };
     outbox::table
-        .filter(outbox::status.eq("sending"))
+        .filter(outbox::status.eq(Status::Sending.as_str()))
         .select((outbox::id, outbox::locked_until))
         .load(sqlite)
 }
@@ -153,11 +197,11 @@ pub fn take_over_unchanged(
         taken += diesel::update(
             outbox::table
                 .find(id)
-                .filter(outbox::status.eq("sending"))
+                .filter(outbox::status.eq(Status::Sending.as_str()))
                 .filter(outbox::locked_until.eq(lease)),
         )
         .set((
-            outbox::status.eq("pending"),
+            outbox::status.eq(Status::Pending.as_str()),
             outbox::claimed_by.eq(None::<String>),
             outbox::locked_until.eq(None::<NaiveDateTime>),
         ))
@@ -172,7 +216,7 @@ macro_rules! held {
         outbox::table
             .find($id)
             .filter(outbox::claimed_by.eq($claim))
-            .filter(outbox::status.eq("sending"))
+            .filter(outbox::status.eq(Status::Sending.as_str()))
     };
 }
 
@@ -181,7 +225,7 @@ macro_rules! held {
 pub fn mark_sent(conn: &mut DbConn, id: i64, claim: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(held!(id, claim))
         .set((
-            outbox::status.eq("sent"),
+            outbox::status.eq(Status::Sent.as_str()),
             outbox::secret.eq(None::<String>),
             outbox::sent_at.eq(Some(now)),
             outbox::claimed_by.eq(None::<String>),
@@ -202,12 +246,12 @@ pub fn mark_attempt_failed(
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<bool> {
     let status = if retry_at.is_some() {
-        "pending"
+        Status::Pending
     } else {
-        "failed"
+        Status::Failed
     };
     let changes = (
-        outbox::status.eq(status),
+        outbox::status.eq(status.as_str()),
         outbox::claimed_by.eq(None::<String>),
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq(Some(error)),
@@ -229,15 +273,33 @@ pub fn mark_attempt_failed(
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     let sent = diesel::delete(
         outbox::table
-            .filter(outbox::status.eq("sent"))
+            .filter(outbox::status.eq(Status::Sent.as_str()))
             .filter(outbox::sent_at.lt(before)),
     )
     .execute(conn)?;
     let failed = diesel::delete(
         outbox::table
-            .filter(outbox::status.eq("failed"))
+            .filter(outbox::status.eq(Status::Failed.as_str()))
             .filter(outbox::created_at.lt(before)),
     )
     .execute(conn)?;
     Ok(sent + failed)
+}
+
+/// How the mails of digest day `day` (`YYYY-MM-DD`) fared.
+pub fn digest_delivery(conn: &mut DbConn, day: &str) -> QueryResult<Delivery> {
+    let counts: Vec<(String, i64)> = outbox::table
+        .filter(outbox::digest_day.eq(day))
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut delivery = Delivery::default();
+    for (status, n) in counts {
+        match Status::parse(&status) {
+            Some(Status::Sent) => delivery.sent += n,
+            Some(Status::Failed) => delivery.failed += n,
+            Some(Status::Pending | Status::Sending) | None => delivery.pending += n,
+        }
+    }
+    Ok(delivery)
 }

@@ -81,7 +81,7 @@ pub async fn admin_digests(
             let days = repo::digests(conn, before.as_deref(), limit + 1)?;
             let mut counts = Vec::with_capacity(days.len());
             for day in days.iter().take(limit as usize) {
-                counts.push(repo::digest_mail_counts(conn, &day.day)?);
+                counts.push(crate::mail::digest_delivery(conn, &day.day)?);
             }
             Ok((days, counts))
         })
@@ -90,24 +90,15 @@ pub async fn admin_digests(
     let items = days
         .into_iter()
         .zip(counts)
-        .map(|(day, counts)| {
-            let count = |status: &str| {
-                counts
-                    .iter()
-                    .filter(|(s, _)| s == status)
-                    .map(|(_, n)| *n)
-                    .sum::<i64>()
-            };
-            DigestDay {
-                enqueued: counts.iter().map(|(_, n)| *n).sum(),
-                sent: count("sent"),
-                failed: count("failed"),
-                pending: count("pending") + count("sending"),
-                day: day.day,
-                articles: day.articles,
-                started_at: day.started_at.and_utc(),
-                finished_at: day.finished_at.map(|t| t.and_utc()),
-            }
+        .map(|(day, counts)| DigestDay {
+            enqueued: counts.total(),
+            sent: counts.sent,
+            failed: counts.failed,
+            pending: counts.pending,
+            day: day.day,
+            articles: day.articles,
+            started_at: day.started_at.and_utc(),
+            finished_at: day.finished_at.map(|t| t.and_utc()),
         })
         .collect();
     Ok(web::Json(DigestPage { items, next_cursor }))

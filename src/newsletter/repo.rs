@@ -432,16 +432,6 @@ pub fn digests(conn: &mut DbConn, before: Option<&str>, limit: i64) -> QueryResu
     query.load(conn)
 }
 
-/// `(status, count)` of the outbox mails of one digest day.
-pub fn digest_mail_counts(conn: &mut DbConn, day: &str) -> QueryResult<Vec<(String, i64)>> {
-    use crate::db::schema::outbox;
-    outbox::table
-        .filter(outbox::digest_day.eq(day))
-        .group_by(outbox::status)
-        .select((outbox::status, diesel::dsl::count_star()))
-        .load(conn)
-}
-
 /// Whether the subscriber still takes the newsletter (checked just before each digest mail).
 pub fn is_confirmed(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
     subscribers::table
