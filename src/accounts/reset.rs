@@ -104,19 +104,14 @@ fn reset_mail(
         name = crate::mail::html_escape(&user.display_name),
         username = crate::mail::html_escape(&user.username),
     );
-    NewMail {
-        dedup_key: format!("password-reset:{hash}"),
-        recipient: user.email.clone(),
-        subject: "Reset your password".to_string(),
-        body_text,
-        body_html: Some(body_html),
-        next_attempt_at: at,
-        created_at: at,
-        list_unsubscribe: None,
-        subscriber_id: None,
-        digest_day: None,
-        secret: Some(token),
-    }
+    NewMail::with_secret(
+        format!("password-reset:{hash}"),
+        user.email.clone(),
+        "Reset your password",
+        (body_text, body_html),
+        token,
+        at,
+    )
 }
 
 /// Sets a new password with a reset token (single use, one hour). Ends every session.

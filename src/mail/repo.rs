@@ -74,6 +74,33 @@ pub struct NewMail {
     pub secret: Option<String>,
 }
 
+impl NewMail {
+    /// A one-off mail that carries a one-time `secret` (a reset or confirmation token, named
+    /// in the bodies as [`super::SECRET`]), due at `at`.
+    pub fn with_secret(
+        dedup_key: String,
+        recipient: String,
+        subject: &str,
+        (body_text, body_html): (String, String),
+        secret: String,
+        at: NaiveDateTime,
+    ) -> Self {
+        NewMail {
+            dedup_key,
+            recipient,
+            subject: subject.to_string(),
+            body_text,
+            body_html: Some(body_html),
+            next_attempt_at: at,
+            created_at: at,
+            list_unsubscribe: None,
+            subscriber_id: None,
+            digest_day: None,
+            secret: Some(secret),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct Mail {

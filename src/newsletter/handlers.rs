@@ -110,19 +110,14 @@ fn confirmation_mail(
          <p>If it was not you, ignore this mail: nothing will be sent.</p>",
         link = html_escape(&link),
     );
-    NewMail {
-        dedup_key: format!("newsletter-confirm:{hash}"),
-        recipient: subscriber.email.clone(),
-        subject: "Confirm your subscription to the daily digest".to_string(),
-        body_text,
-        body_html: Some(body_html),
-        next_attempt_at: at,
-        created_at: at,
-        list_unsubscribe: None,
-        subscriber_id: None,
-        digest_day: None,
-        secret: Some(token),
-    }
+    NewMail::with_secret(
+        format!("newsletter-confirm:{hash}"),
+        subscriber.email.clone(),
+        "Confirm your subscription to the daily digest",
+        (body_text, body_html),
+        token,
+        at,
+    )
 }
 
 /// Subscribes an address to the daily digest (double opt-in: a confirmation mail goes out).
