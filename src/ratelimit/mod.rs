@@ -164,6 +164,7 @@ pub struct Ticket {
 }
 
 /// The site's rate limits.
+#[derive(Clone, Copy)]
 pub struct RateLimits {
     enabled: bool,
     auth: Rule,
@@ -251,24 +252,9 @@ impl RateLimits {
         if !self.enabled {
             return Ok(None);
         }
-        let rule = self.rule(limit);
-        let full_key = format!("{}:{key}", limit.prefix());
-        // The clock is read next to the write, not before the wait for a connection.
-        let (counted, key, now) = db
-            .run(move |conn| {
-                let now = chrono::Utc::now().timestamp();
-                let counted = repo::hit(conn, &full_key, now, rule.window, 1)?;
-                Ok((counted, full_key, now))
-            })
-            .await?;
-        match over(rule, counted, now) {
-            Some(retry_after) => Err(ApiError::RateLimited { retry_after }),
-            None => Ok(Some(Ticket {
-                key,
-                window_start: counted.window_start,
-                window: rule.window,
-            })),
-        }
+        // The clock is read next to the write (in `hit`), not before the wait for a connection.
+        let limits = *self;
+        db.run(move |conn| limits.hit(conn, limit, &key)).await
     }
 
     /// Counts a content write of `user` (in the write's transaction); staff are not limited.
