@@ -41,6 +41,8 @@ pub mod newsletter;
 pub mod openapi;
 /// Operational endpoints: `/healthz`, `/readyz`, `/metrics`, `/api-spec/openapi.yaml`.
 pub mod ops;
+/// Serialized pages kept in memory by the state they show, each built once at a time.
+pub mod page_cache;
 /// `?limit=`, opaque keyset cursors, and ETags for lists.
 pub mod pagination;
 /// The client's address (through trusted proxies) and every rate limit, counted in the database.

@@ -19,6 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
+use crate::comments::ThreadPages;
 use crate::config::{DatabaseTarget, Secret, Settings};
 use crate::db::{Db, setting_or_insert};
 use crate::discussions::feed_cache::FeedCache;
@@ -135,6 +136,7 @@ impl Application {
             live,
             stream_slots,
             feed_cache,
+            thread_pages: web::Data::new(ThreadPages::new(settings.thread_cache_bytes)),
             views,
         };
         let signals = StopSignals::install()?;
@@ -314,6 +316,7 @@ struct Shared {
     live: web::Data<Live>,
     stream_slots: web::Data<StreamSlots>,
     feed_cache: web::Data<FeedCache>,
+    thread_pages: web::Data<ThreadPages>,
     views: web::Data<ViewCounter>,
 }
 
@@ -343,6 +346,7 @@ fn http_server(
             .app_data(s.live)
             .app_data(s.stream_slots)
             .app_data(s.feed_cache)
+            .app_data(s.thread_pages)
             .app_data(s.views)
             .app_data(BodyLimit(body_limit))
             .app_data(request_timeout)

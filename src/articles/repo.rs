@@ -177,6 +177,20 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
     diesel::delete(articles::table.find(id)).execute(conn)
 }
 
+/// The [`discussions::ThreadState`] of the article's discussion, found by the article's slug in
+/// one read (a page of an article's comments asks this first).
+pub fn thread_state_of(
+    conn: &mut DbConn,
+    slug: &str,
+) -> QueryResult<Option<crate::discussions::ThreadState>> {
+    articles::table
+        .inner_join(discussions::table)
+        .filter(articles::slug.eq(slug))
+        .select(crate::discussions::THREAD_STATE)
+        .first(conn)
+        .optional()
+}
+
 /// The discussion of the article with this slug.
 pub fn discussion_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> {
     articles::table

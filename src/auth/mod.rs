@@ -186,11 +186,21 @@ impl ActiveUser {
 /// The caller's role now, as the database has it: `None` for an anonymous caller, and for a
 /// token whose session has ended or whose account is banned. Reads that show staff more than
 /// readers (scheduled articles, hidden comments) ask this, not the token: a demoted, banned or
-/// logged-out editor must not keep reading for the token's last minutes. No query without a
-/// token.
+/// logged-out editor must not keep reading for the token's last minutes.
+///
+/// No query without a token, nor for a token that claims only the `user` role: such a caller
+/// reads what everyone reads, whatever the database says now (a promotion shows at the next
+/// token refresh), so signed-in readers cost what anonymous ones do. See [`claims_staff`].
 pub fn role_now(conn: &mut crate::db::DbConn, auth: Option<AuthUser>) -> Option<Role> {
-    auth.and_then(|auth| ActiveUser::check(conn, auth).ok())
+    auth.filter(|auth| claims_staff(Some(*auth)))
+        .and_then(|auth| ActiveUser::check(conn, auth).ok())
         .map(|user| user.role)
+}
+
+/// Whether the token claims a role that reads more than everyone does: only then does
+/// [`role_now`] ask the database.
+pub fn claims_staff(auth: Option<AuthUser>) -> bool {
+    auth.is_some_and(|auth| auth.role != Role::User)
 }
 
 /// Whether `role` may see what is not published yet (scheduled articles and their threads):

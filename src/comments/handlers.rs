@@ -1,13 +1,13 @@
 //! Comment threads: pages of threads, posting, editing, deleting, votes and reports.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::Duration;
 use diesel::OptionalExtension;
 
 use super::domain;
 use super::domain::CommentStatus;
 use super::dto::*;
-use super::paging::{Budget, list, sees_hidden, view};
+use super::paging::{Budget, ThreadPages, list, sees_hidden, view};
 use super::policy::{change_status, comment_to_change, edit_rules};
 use super::posting::create;
 use super::repo;
@@ -30,21 +30,34 @@ use crate::ratelimit::{Limit, RateLimits};
     tag = "comments",
     params(("id" = i64, Path, description = "The discussion"), CommentQuery),
     responses(
-        (status = 200, description = "A page of threads", body = CommentPage),
+        (status = 200, description = "A page of threads", body = CommentPage,
+         headers(("ETag" = String, description = "Weak tag of this page"))),
+        (status = 304, description = "Not modified since the `If-None-Match` tag"),
         (status = 400, description = "Bad cursor, limit or sort", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/discussions/{id}/comments")]
 pub async fn discussion_comments(
+    req: HttpRequest,
     auth: Option<AuthUser>,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    pages: web::Data<ThreadPages>,
     path: web::Path<i64>,
     query: web::Query<CommentQuery>,
-) -> Result<web::Json<CommentPage>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let thread = Thread::Discussion(path.into_inner());
-    list(&db, &settings, auth, thread, query.into_inner()).await
+    list(
+        &req,
+        &db,
+        &settings,
+        &pages,
+        auth,
+        thread,
+        query.into_inner(),
+    )
+    .await
 }
 
 /// The comment threads of an article's discussion, as for a discussion.
@@ -52,21 +65,34 @@ pub async fn discussion_comments(
     tag = "comments",
     params(("slug" = String, Path, description = "The article"), CommentQuery),
     responses(
-        (status = 200, description = "A page of threads", body = CommentPage),
+        (status = 200, description = "A page of threads", body = CommentPage,
+         headers(("ETag" = String, description = "Weak tag of this page"))),
+        (status = 304, description = "Not modified since the `If-None-Match` tag"),
         (status = 400, description = "Bad cursor, limit or sort", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/articles/{slug}/comments")]
 pub async fn article_comments(
+    req: HttpRequest,
     auth: Option<AuthUser>,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    pages: web::Data<ThreadPages>,
     path: web::Path<String>,
     query: web::Query<CommentQuery>,
-) -> Result<web::Json<CommentPage>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let thread = Thread::Article(path.into_inner());
-    list(&db, &settings, auth, thread, query.into_inner()).await
+    list(
+        &req,
+        &db,
+        &settings,
+        &pages,
+        auth,
+        thread,
+        query.into_inner(),
+    )
+    .await
 }
 
 /// Posts a comment, or a reply with `parent_id`. Bumps the discussion's `last_activity_at`
@@ -227,7 +253,7 @@ pub async fn edit_comment(
     let window = Duration::minutes(settings.edit_window_minutes);
     let row = db
         .tx(move |conn| {
-            let (comment, discussion) = comment_to_change(conn, id, &user, false)?;
+            let (comment, discussion) = comment_to_change(conn, id, &user)?;
             let at = now();
             edit_rules(&comment, &user, discussion.locked, window, at)?;
             // Counted last, after the rows that come first in the lock order.
@@ -276,7 +302,7 @@ pub async fn delete_comment(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     live.tx(&db, move |conn| {
-        let (comment, _) = comment_to_change(conn, id, &user, true)?;
+        let (comment, _) = comment_to_change(conn, id, &user)?;
         let own = comment.author_id == Some(user.id);
         if !own && !user.role.includes(Role::Moderator) {
             return Err(ApiError::Forbidden(
@@ -337,7 +363,7 @@ pub async fn vote(
     let value = value.value;
     let score = db
         .tx(move |conn| {
-            let (comment, _) = comment_to_change(conn, id, &user, false)?;
+            let (comment, _) = comment_to_change(conn, id, &user)?;
             if comment.author_id == Some(user.id) {
                 return Err(ApiError::Forbidden(
                     "you cannot vote on your own comment".into(),

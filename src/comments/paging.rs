@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse};
 
 use super::domain;
 use super::dto::*;
@@ -14,11 +14,12 @@ use crate::auth::{AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, DbConn};
 use crate::error::ApiError;
+use crate::page_cache::{Page, PageCache};
 use crate::pagination;
 
 /// Where the next page starts: after root `root`'s whole thread, or, for a thread too large
 /// for one page, inside it after the comment at path `within`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct PageKey {
     pub(crate) root: i64,
     pub(crate) within: Option<String>,
@@ -210,13 +211,39 @@ pub(crate) fn sees_hidden(role: Option<Role>) -> bool {
     role.is_some_and(|role| role.includes(Role::Moderator))
 }
 
+/// Which page of which thread, at which version, as whom: a cached page is served only for the
+/// version the database holds now, so it is never stale (see [`ThreadPages`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CachedPageKey {
+    discussion_id: i64,
+    version: i64,
+    reveal_hidden: bool,
+    newest_first: bool,
+    limit: i64,
+    after: Option<PageKey>,
+}
+
+/// Pages of threads kept in memory (`TRIBUNE_THREAD_CACHE_MB`), by the version of their thread.
+/// A reader's page costs one primary-key read (the discussion's visibility and version) when
+/// nothing changed in the thread; a change to any of its comments makes a new version, and
+/// the next reader builds the page again, once however many ask at that moment.
+pub struct ThreadPages(PageCache<CachedPageKey>);
+
+impl ThreadPages {
+    pub fn new(max_bytes: u64) -> Self {
+        ThreadPages(PageCache::new(max_bytes))
+    }
+}
+
 pub(crate) async fn list(
+    req: &HttpRequest,
     db: &Db,
     settings: &Settings,
+    pages: &ThreadPages,
     auth: Option<AuthUser>,
     thread: Thread,
     query: CommentQuery,
-) -> Result<web::Json<CommentPage>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let sort = query.sort.unwrap_or_default();
     let limit = pagination::limit(query.limit)?;
     let after = query
@@ -225,29 +252,84 @@ pub(crate) async fn list(
         .map(|c| parse_page_cursor(sort, c))
         .transpose()?;
     let newest_first = sort == Sort::Newest;
-    let mut budget = Budget {
-        comments: settings.comment_page_max,
-        reveal_hidden: false,
-    };
-    let (items, next) = db
+    let (discussion_id, version, reveal_hidden) = db
         .run(move |conn| {
             let role = role_now(conn, auth);
-            let id = thread.open(conn, sees_unpublished(role))?;
-            budget.reveal_hidden = sees_hidden(role);
-            if let Some(PageKey {
-                root,
-                within: Some(within),
-            }) = &after
-            {
-                return thread_part(conn, id, *root, Some(within), newest_first, budget);
-            }
-            let after = after.map(|key| path_of(key.root)).transpose()?;
-            let roots = repo::root_ids(conn, id, newest_first, after.as_deref(), limit + 1)?;
-            page(conn, id, roots, limit as usize, newest_first, budget)
+            let (id, version) = thread.version(conn, sees_unpublished(role))?;
+            Ok((id, version, sees_hidden(role)))
         })
         .await?;
-    Ok(web::Json(CommentPage {
-        items,
-        next_cursor: next.map(|key| page_cursor(sort, &key)),
-    }))
+    let key = CachedPageKey {
+        discussion_id,
+        version,
+        reveal_hidden,
+        newest_first,
+        limit,
+        after,
+    };
+    let budget = Budget {
+        comments: settings.comment_page_max,
+        reveal_hidden,
+    };
+    let build = {
+        let (db, after) = (db.clone(), key.after.clone());
+        async move {
+            // One snapshot: the page shows the thread as it was at one instant.
+            let (items, next) = db
+                .snapshot(move |conn| {
+                    build_page(conn, discussion_id, after, limit, newest_first, budget)
+                })
+                .await?;
+            let page = CommentPage {
+                items,
+                next_cursor: next.map(|key| page_cursor(sort, &key)),
+            };
+            Ok(Page::new(
+                serde_json::to_vec(&page).map_err(ApiError::internal)?,
+            ))
+        }
+    };
+    let page = pages.0.get_or_build(&key, build).await?;
+    Ok(page.respond(req))
+}
+
+/// The page of `discussion_id`'s threads after `after`.
+fn build_page(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    after: Option<PageKey>,
+    limit: i64,
+    newest_first: bool,
+    budget: Budget,
+) -> Result<(Vec<CommentView>, Option<PageKey>), ApiError> {
+    if let Some(PageKey {
+        root,
+        within: Some(within),
+    }) = &after
+    {
+        return thread_part(
+            conn,
+            discussion_id,
+            *root,
+            Some(within),
+            newest_first,
+            budget,
+        );
+    }
+    let after = after.map(|key| path_of(key.root)).transpose()?;
+    let roots = repo::root_ids(
+        conn,
+        discussion_id,
+        newest_first,
+        after.as_deref(),
+        limit + 1,
+    )?;
+    page(
+        conn,
+        discussion_id,
+        roots,
+        limit as usize,
+        newest_first,
+        budget,
+    )
 }

@@ -13,37 +13,22 @@ use crate::discussions;
 use crate::error::ApiError;
 
 /// A comment to change, with its discussion: `404` when either is missing or the caller may
-/// not see the discussion yet. The comment's row is locked. With `lock_discussion` (changes
-/// that move the discussion's counters), the discussion's row is locked first, keeping the
-/// one lock order (discussion, comment, account).
+/// not see the discussion yet. Both rows are locked, in the one lock order (discussion,
+/// comment, account): every change to a comment also bumps its discussion's
+/// `thread_version` (a trigger), so every writer of comments takes the discussion first.
 pub(crate) fn comment_to_change(
     conn: &mut DbConn,
     id: i64,
     user: &ActiveUser,
-    lock_discussion: bool,
 ) -> Result<(Comment, discussions::Discussion), ApiError> {
     // Editors and moderators see discussions before publication.
     let editor = crate::auth::sees_unpublished(Some(user.role));
-    let discussion_id = if lock_discussion {
-        repo::by_id(conn, id)
-            .optional()?
-            .ok_or_else(no_comment)?
-            .0
-            .discussion_id
-    } else {
-        repo::lock(conn, id)
-            .optional()?
-            .ok_or_else(no_comment)?
-            .discussion_id
-    };
-    let discussion = if lock_discussion {
-        discussions::lock(conn, discussion_id)?
-    } else {
-        discussions::by_id(conn, discussion_id)
-            .optional()?
-            .map(|(d, _)| d)
-    };
-    let discussion = discussion
+    let discussion_id = repo::by_id(conn, id)
+        .optional()?
+        .ok_or_else(no_comment)?
+        .0
+        .discussion_id;
+    let discussion = discussions::lock(conn, discussion_id)?
         .filter(|d| visible(d, editor))
         .ok_or_else(no_comment)?;
     let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
@@ -92,7 +77,7 @@ pub(crate) fn edit_rules(
 /// Moves `comment` to status `to` in the caller's transaction, with the counters that count
 /// visible comments: its discussion's `replies` (and the discussion's live event) and its
 /// author's `comments_count`. `erase` drops the text (an author's own deletion). The caller has
-/// the rows locked in the lock order ([`comment_to_change`] with `lock_discussion`). Returns the
+/// the rows locked in the lock order ([`comment_to_change`]). Returns the
 /// event to publish after the commit, if the count moved.
 pub(crate) fn change_status(
     conn: &mut DbConn,

@@ -324,6 +324,9 @@ settings! {
     /// the most comments one page of threads carries (a larger thread continues on the next page)
     comment_page_max: usize = "TRIBUNE_COMMENT_PAGE_MAX", DefaultValue::Value("500"),
         |v, _| number(v, 1..=100_000, "a number of comments from 1 to 100000");
-    /// how long a feed page may be served from memory; every discussion event clears it; `0` turns it off
+    /// how long a feed page may be served from memory (only its view counts can lag: every discussion event makes new pages); `0` turns it off
     feed_cache: Duration = "TRIBUNE_FEED_CACHE_MS", DefaultValue::Value("500"), |v, _| millis(v, 0..=60_000);
+    /// memory for thread pages kept by the version of their thread (never stale: a change makes a new version); `0` turns it off
+    thread_cache_bytes: u64 = "TRIBUNE_THREAD_CACHE_MB", DefaultValue::Value("16"),
+        |v, _| number(v, 0..=4096u64, "a number of megabytes from 0 to 4096").map(|mb| mb << 20);
 }

@@ -9,7 +9,7 @@
 //! writes would go to a file nobody will see again, so the database counts as away.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -27,6 +27,10 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The database's health, as the probe last found it.
 pub struct Health {
     up: AtomicBool,
+    /// How many looks have failed so far, the kept connection's included even when a fresh one
+    /// then answered: pooled connections older than the latest failure are not trusted (the
+    /// pool no longer pings at every checkout; see [`super::PooledConn`]).
+    failures: Arc<AtomicU64>,
     target: DatabaseTarget,
     /// SQLite: the (device, inode) of the file opened at start.
     file: Option<(u64, u64)>,
@@ -40,6 +44,7 @@ impl Health {
         };
         Health {
             up: AtomicBool::new(true),
+            failures: Arc::default(),
             target: probe_target(target),
             file,
         }
@@ -47,6 +52,20 @@ impl Health {
 
     pub fn is_up(&self) -> bool {
         self.up.load(Ordering::Acquire)
+    }
+
+    /// How many looks have failed so far.
+    pub fn failures(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
+    /// The failure count, shared with the pool's manager.
+    pub(crate) fn failure_count(&self) -> Arc<AtomicU64> {
+        self.failures.clone()
+    }
+
+    fn failed(&self) {
+        self.failures.fetch_add(1, Ordering::AcqRel);
     }
 
     fn set(&self, up: bool) {
@@ -111,11 +130,12 @@ fn probe_once(health: &Health, conn: Option<DbConn>) -> (Option<DbConn>, bool) {
         return (None, false);
     }
     // A kept connection that fails (killed by the server, closed by a proxy) is not yet the
-    // database gone: a fresh one decides.
-    if let Some(mut conn) = conn
-        && conn.batch_execute("SELECT 1").is_ok()
-    {
-        return (Some(conn), true);
+    // database gone: a fresh one decides. But the pool's connections may have died with it.
+    if let Some(mut conn) = conn {
+        if conn.batch_execute("SELECT 1").is_ok() {
+            return (Some(conn), true);
+        }
+        health.failed();
     }
     let Ok(mut conn) = Manager::existing_only(health.target.clone()).connect() else {
         return (None, false);
@@ -139,10 +159,17 @@ pub async fn run_probe(health: Arc<Health>, mut shutdown: watch::Receiver<bool>)
         match tokio::time::timeout(PROBE_TIMEOUT, &mut look).await {
             Ok(Ok((kept, up))) => {
                 conn = kept;
+                if !up {
+                    health.failed();
+                }
                 health.set(up);
             }
-            Ok(Err(_)) => health.set(false),
+            Ok(Err(_)) => {
+                health.failed();
+                health.set(false);
+            }
             Err(_) => {
+                health.failed();
                 health.set(false);
                 pending = Some(look);
             }

@@ -4,7 +4,8 @@
 //!   a query must differ, a repo function matches on the variant (see [`per_backend!`]), and
 //!   nowhere else.
 //! * [`Db`] owns the r2d2 pool and runs closures on actix's blocking pool: [`Db::run`] for reads
-//!   and single statements, [`Db::tx`] for a transaction. On SQLite a transaction starts with
+//!   and single statements, [`Db::tx`] for a transaction, [`Db::snapshot`] for reads that must
+//!   see one instant. On SQLite a transaction starts with
 //!   `BEGIN IMMEDIATE`, so a read that turns into a write cannot fail with SQLITE_BUSY halfway.
 //! * Migrations are embedded from `migrations/sqlite` and `migrations/postgres` (same names).
 
@@ -14,7 +15,9 @@ pub mod schema;
 
 pub use repo::setting_or_insert;
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -86,6 +89,9 @@ pub struct Manager {
     /// migrates; a pooled connection must never make an empty database where the real one
     /// was removed or moved away).
     create: bool,
+    /// The health probe's count of failures ([`health::Health::failures`]): a pooled
+    /// connection made before the latest one may have died with the database.
+    failures: Arc<AtomicU64>,
 }
 
 impl Manager {
@@ -93,14 +99,15 @@ impl Manager {
         Manager {
             target,
             create: true,
+            failures: Arc::default(),
         }
     }
 
     /// Connections that open an existing SQLite file only.
     pub fn existing_only(target: DatabaseTarget) -> Self {
         Manager {
-            target,
             create: false,
+            ..Manager::new(target)
         }
     }
 
@@ -132,20 +139,61 @@ impl Manager {
     }
 }
 
+/// A pooled connection: the connection, and what the pool needs to know to drop it.
+///
+/// The pool does not ping a connection at every checkout (on PostgreSQL that was one more
+/// round trip per request). A connection is dropped instead when it may be dead:
+/// * it was made before the health probe's latest failure (the database restarted, the
+///   network was cut): checked at checkout, so no request runs on it;
+/// * a request on it failed in a way that may mean a dead connection, and a ping then failed
+///   ([`Db::run`]): a connection killed alone (an idle timeout, `pg_terminate_backend`) costs
+///   one `503` with `Retry-After`, not one per request from then on;
+/// * diesel finds its transaction state broken.
+pub struct PooledConn {
+    conn: DbConn,
+    /// The probe's failure count when this connection was made.
+    born_after: u64,
+    broken: bool,
+}
+
+impl Deref for PooledConn {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl DerefMut for PooledConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl Manager {
+    fn outlived_a_failure(&self, conn: &PooledConn) -> bool {
+        conn.born_after < self.failures.load(Ordering::Acquire)
+    }
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConn;
+    type Connection = PooledConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        Manager::connect(self)
+    fn connect(&self) -> Result<PooledConn, r2d2::Error> {
+        let born_after = self.failures.load(Ordering::Acquire);
+        Ok(PooledConn {
+            conn: Manager::connect(self)?,
+            born_after,
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut PooledConn) -> Result<(), r2d2::Error> {
+        conn.conn.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, conn: &mut PooledConn) -> bool {
+        conn.broken || self.outlived_a_failure(conn) || conn.conn.is_broken()
     }
 }
 
@@ -166,7 +214,7 @@ const CHECKOUT_SLICE: Duration = Duration::from_millis(25);
 
 /// A pooled connection, at once `503` while the database is known to be away; otherwise
 /// waiting up to `timeout` for one (a busy pool), giving up as soon as the probe finds the
-/// database gone.
+/// database gone. Connections made before the probe's latest failure are dropped here.
 fn checkout(
     pool: &Pool,
     health: &health::Health,
@@ -178,10 +226,25 @@ fn checkout(
             return Err(health::unreachable());
         }
         match pool.get_timeout(CHECKOUT_SLICE.min(timeout)) {
+            Ok(mut conn) if pool_manager_outlived(health, &conn) => {
+                conn.broken = true; // dropped, not returned, when `conn` goes out of scope
+            }
             Ok(conn) => return Ok(conn),
             Err(e) if started.elapsed() >= timeout => return Err(e.into()),
             Err(_) => {}
         }
+    }
+}
+
+fn pool_manager_outlived(health: &health::Health, conn: &PooledConn) -> bool {
+    conn.born_after < health.failures()
+}
+
+/// After `f` failed on `conn`: whether the failure may mean a dead connection (the errors
+/// that map to `503`), and a ping confirms it. Such a connection is dropped, not pooled.
+fn mark_if_dead(conn: &mut PooledConn, error: &ApiError) {
+    if matches!(error, ApiError::Unavailable(_)) && conn.conn.ping().is_err() {
+        conn.broken = true;
     }
 }
 
@@ -193,20 +256,25 @@ impl Db {
         pool_size: u32,
         timeout: Duration,
     ) -> anyhow::Result<Db> {
-        let manager = Manager::existing_only(health::with_timeouts(target, 5));
         let mut conn = connect(target)?;
         run_migrations(&mut conn)?;
         drop(conn);
+        // After the first connection: it may have made the SQLite file the probe watches.
+        let health = Arc::new(health::Health::new(target));
+        let manager = Manager {
+            failures: health.failure_count(),
+            ..Manager::existing_only(health::with_timeouts(target, 5))
+        };
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
             .connection_timeout(timeout)
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .error_handler(Box::new(LogPoolErrors))
             .build(manager)?;
         Ok(Db {
             pool,
-            health: Arc::new(health::Health::new(target)),
+            health,
             timeout,
         })
     }
@@ -233,10 +301,28 @@ impl Db {
         let (pool, health, timeout) = (self.pool.clone(), self.health.clone(), self.timeout);
         actix_web::web::block(move || {
             let mut conn = checkout(&pool, &health, timeout)?;
-            f(&mut conn)
+            f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e))
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// Runs `f` in a read-only transaction that sees one instant: what it reads in several
+    /// queries agrees (PostgreSQL: `REPEATABLE READ READ ONLY`; SQLite: a deferred
+    /// transaction, one snapshot of the WAL). For pages built from several reads and cached.
+    pub async fn snapshot<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            let begin = match conn {
+                DbConn::Pg(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                DbConn::Sqlite(_) => "BEGIN",
+            };
+            transaction_opened_by(conn, begin, f)
+        })
+        .await
     }
 
     /// Runs `f` inside one transaction: committed if it returns `Ok`, rolled back otherwise.
@@ -254,7 +340,9 @@ impl Db {
         let (pool, health) = (self.pool.clone(), self.health.clone());
         actix_web::web::block(move || {
             let mut conn = checkout(&pool, &health, timeout)?;
-            conn.batch_execute("SELECT 1").map_err(ApiError::from)
+            conn.batch_execute("SELECT 1")
+                .map_err(ApiError::from)
+                .inspect_err(|e| mark_if_dead(&mut conn, e))
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -280,27 +368,39 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let DbConn::Sqlite(sqlite) = &mut *conn else {
-        return conn.transaction(f);
-    };
+    match conn {
+        DbConn::Pg(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => transaction_opened_by(conn, "BEGIN IMMEDIATE", f),
+    }
+}
+
+/// A transaction begun by the statement `begin`: committed if `f` returns `Ok`, rolled back
+/// otherwise.
+fn transaction_opened_by<T, E, F>(conn: &mut DbConn, begin: &str, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     // The multi-connection's transaction manager keeps its state in the inner connection, so
     // beginning on the inner one and committing through it keeps diesel's bookkeeping right.
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    per_backend!(&mut *conn, |c| {
+        AnsiTransactionManager::begin_transaction_sql(c, begin)
+    })?;
     match f(conn) {
         Ok(value) => {
-            let DbConn::Sqlite(sqlite) = &mut *conn else {
-                unreachable!("the variant cannot change inside a transaction")
-            };
-            if let Err(e) = AnsiTransactionManager::commit_transaction(sqlite) {
-                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
-                return Err(e.into());
-            }
+            per_backend!(&mut *conn, |c| {
+                if let Err(e) = AnsiTransactionManager::commit_transaction(c) {
+                    let _ = AnsiTransactionManager::rollback_transaction(c);
+                    return Err(e.into());
+                }
+            });
             Ok(value)
         }
         Err(e) => {
-            if let DbConn::Sqlite(sqlite) = &mut *conn {
-                AnsiTransactionManager::rollback_transaction(sqlite)?;
-            }
+            per_backend!(
+                &mut *conn,
+                |c| AnsiTransactionManager::rollback_transaction(c)
+            )?;
             Err(e)
         }
     }

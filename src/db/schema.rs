@@ -112,6 +112,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_activity_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
+        thread_version -> BigInt,
     }
 }
 

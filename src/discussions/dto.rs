@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::repo::{AuthorRow, Discussion};
+use super::repo::{AuthorRow, Discussion, FeedRow};
 use crate::validation::required_text;
 
 /// Who wrote something.
@@ -51,13 +51,13 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 }
 
 impl FeedItem {
-    pub fn new(discussion: &Discussion, author: Option<AuthorRow>, pending_views: i64) -> Self {
+    pub fn new(discussion: FeedRow, author: Option<AuthorRow>, pending_views: i64) -> Self {
         let kind = discussion.kind;
         FeedItem {
             id: discussion.id,
             kind,
-            title: discussion.title.clone(),
-            article_slug: discussion.article_slug.clone(),
+            title: discussion.title,
+            article_slug: discussion.article_slug,
             author: if kind == Kind::Article {
                 None
             } else {
@@ -110,7 +110,7 @@ pub struct DiscussionView {
 impl DiscussionView {
     pub fn new(discussion: Discussion, author: Option<AuthorRow>, pending_views: i64) -> Self {
         DiscussionView {
-            item: FeedItem::new(&discussion, author, pending_views),
+            item: FeedItem::new(FeedRow::of(&discussion), author, pending_views),
             edited_at: discussion.edited_at.map(utc),
             body: discussion.body,
             body_html: discussion.body_html,
@@ -175,7 +175,7 @@ pub struct DiscussionEvent {
 
 impl DiscussionEvent {
     pub fn new(event: &'static str, discussion: &Discussion) -> Self {
-        let item = FeedItem::new(discussion, None, 0);
+        let item = FeedItem::new(FeedRow::of(discussion), None, 0);
         DiscussionEvent {
             event,
             id: item.id,

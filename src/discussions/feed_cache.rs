@@ -1,64 +1,54 @@
-//! A short-lived cache of serialized feed pages.
+//! Feed pages kept in memory for a moment.
 //!
 //! The feed is the most requested page of the site and every poller asks for the same few
-//! pages. Each process keeps a page (body and ETag, by query string) for
-//! `TRIBUNE_FEED_CACHE_MS` (500 ms by default; 0 turns it off), and forgets every page as soon
-//! as any discussion event reaches it (`Live::publish`: a new topic or article, new activity,
-//! an edit, a deletion — from this process or, through PostgreSQL NOTIFY, from any other).
-//! What a cached page can lag behind is therefore only the view counters, by at most the TTL.
-//! Distinct query strings are bounded (`MAX_PAGES`): a flood of odd ones only empties it.
+//! pages. Each process keeps a page (body and ETag, by query string) for at most
+//! `TRIBUNE_FEED_CACHE_MS` (500 ms by default; 0 turns it off). A page is kept under its
+//! query, the feed's generation and the time slot it was built in: every discussion event
+//! (`Live::publish`: a new topic or article, new activity, an edit, a deletion — from this
+//! process at once, from any other through PostgreSQL NOTIFY) starts a new generation, so
+//! what a page served from memory can lag behind is only the view counters, by at most the
+//! TTL. When a page expires or a generation starts under a crowd of readers, one of them
+//! builds the page and the others wait for it ([`PageCache`]). Memory is bounded in bytes:
+//! a flood of odd query strings only evicts pages.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const MAX_PAGES: usize = 1024;
+use crate::error::ApiError;
+use crate::page_cache::{Page, PageCache};
 
-#[derive(Clone)]
-pub struct CachedPage {
-    pub body: Arc<[u8]>,
-    pub etag: Arc<str>,
-}
+/// Memory for feed pages (a page of 100 items is about 40 KiB).
+const MAX_BYTES: u64 = 8 << 20;
 
 pub struct FeedCache {
     ttl: Duration,
-    pages: Mutex<HashMap<String, (Instant, CachedPage)>>,
+    generation: AtomicU64,
+    started: Instant,
+    pages: PageCache<(u64, u64, Box<str>)>,
 }
 
 impl FeedCache {
     pub fn new(ttl: Duration) -> Self {
         FeedCache {
             ttl,
-            pages: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            started: Instant::now(),
+            pages: PageCache::new(if ttl.is_zero() { 0 } else { MAX_BYTES }),
         }
     }
 
-    pub fn get(&self, query: &str) -> Option<CachedPage> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        pages
-            .get(query)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, page)| page.clone())
+    /// The page for `query`: from memory while it is current, else from `build`.
+    pub async fn get_or_build<Fut>(&self, query: &str, build: Fut) -> Result<Page, ApiError>
+    where
+        Fut: std::future::Future<Output = Result<Page, ApiError>>,
+    {
+        let slot = (self.started.elapsed().as_millis() / self.ttl.as_millis().max(1)) as u64;
+        let key = (self.generation.load(Ordering::Acquire), slot, query.into());
+        self.pages.get_or_build(&key, build).await
     }
 
-    pub fn put(&self, query: &str, page: CachedPage) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.len() >= MAX_PAGES {
-            pages.retain(|_, (at, _)| at.elapsed() < self.ttl);
-            if pages.len() >= MAX_PAGES {
-                pages.clear();
-            }
-        }
-        pages.insert(query.to_string(), (Instant::now(), page));
-    }
-
+    /// A discussion changed: pages built before are not served again.
     pub fn clear(&self) {
-        self.pages.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::Duration;
 
 use super::dto::*;
-use super::feed_cache::{CachedPage, FeedCache};
+use super::feed_cache::FeedCache;
 use super::live::{Live, StreamSlots};
 use super::repo::{self, FeedKey, NewDiscussion};
 use super::views::{ViewCounter, viewer};
@@ -16,11 +16,12 @@ use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
 use crate::markdown;
 use crate::moderation::{self, StaffAction};
-use crate::pagination::{self, respond_with_etag};
+use crate::page_cache::Page;
+use crate::pagination;
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 /// The parts of the feed cursor after `discussion` (see [`parse_feed_cursor`]).
-fn feed_cursor(discussion: &repo::Discussion) -> Vec<String> {
+fn feed_cursor(discussion: &repo::FeedRow) -> Vec<String> {
     vec![
         u8::from(discussion.pinned).to_string(),
         pagination::time_part(discussion.last_activity_at),
@@ -66,9 +67,6 @@ pub async fn feed(
     cache: web::Data<FeedCache>,
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(page) = cache.get(req.query_string()) {
-        return Ok(respond_with_etag(&req, page.body.to_vec(), &page.etag));
-    }
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let after = query.cursor.as_deref().map(parse_feed_cursor).transpose()?;
@@ -80,31 +78,27 @@ pub async fn feed(
         ));
     }
     let since = query.since.map(|s| s.naive_utc());
-    let mut rows = db
-        .run(move |conn| Ok(repo::feed(conn, after, since, limit + 1, now())?))
-        .await?;
-    let next_cursor = pagination::cut(&mut rows, limit, |(d, _)| feed_cursor(d));
-    let page = FeedPage {
-        items: rows
-            .into_iter()
-            .map(|(d, author)| {
-                let pending = views.pending(d.id);
-                FeedItem::new(&d, author, pending)
-            })
-            .collect(),
-        next_cursor,
+    let build = async move {
+        let mut rows = db
+            .run(move |conn| Ok(repo::feed(conn, after, since, limit + 1, now())?))
+            .await?;
+        let next_cursor = pagination::cut(&mut rows, limit, |(d, _)| feed_cursor(d));
+        let page = FeedPage {
+            items: rows
+                .into_iter()
+                .map(|(d, author)| {
+                    let pending = views.pending(d.id);
+                    FeedItem::new(d, author, pending)
+                })
+                .collect(),
+            next_cursor,
+        };
+        Ok(Page::new(
+            serde_json::to_vec(&page).map_err(ApiError::internal)?,
+        ))
     };
-    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
-    let etag = pagination::etag_of(&body);
-    let response = respond_with_etag(&req, body.clone(), &etag);
-    cache.put(
-        req.query_string(),
-        CachedPage {
-            body: body.into(),
-            etag: etag.into(),
-        },
-    );
-    Ok(response)
+    let page = cache.get_or_build(req.query_string(), build).await?;
+    Ok(page.respond(&req))
 }
 
 /// Server-Sent Events: `event: discussion` each time a discussion is created or gets new

@@ -15,7 +15,10 @@ use crate::db::DbConn;
 
 // What other features use of discussions.
 pub use domain::Kind;
-pub use repo::{AuthorRow, Discussion, NewDiscussion, by_id, delete, insert, lock, sync_article};
+pub use repo::{
+    AuthorRow, Discussion, NewDiscussion, THREAD_STATE, ThreadState, by_id, delete, insert, lock,
+    sync_article, thread_state,
+};
 pub use views::viewer;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -62,13 +65,24 @@ pub fn replies_moved(
 
 /// Whether everyone sees `discussion` now (a scheduled article's shows from its publication).
 pub fn is_public(discussion: &repo::Discussion) -> bool {
-    discussion.visible_from <= crate::db::now()
+    public_from(discussion.visible_from)
+}
+
+fn public_from(visible_from: chrono::NaiveDateTime) -> bool {
+    visible_from <= crate::db::now()
 }
 
 /// Whether a caller sees `discussion`: everyone once it is public, and before that staff who
 /// may see unpublished work (`staff`: [`crate::auth::sees_unpublished`] of the caller's role).
 pub fn visible(discussion: &repo::Discussion, staff: bool) -> bool {
     staff || is_public(discussion)
+}
+
+impl ThreadState {
+    /// Whether a caller sees the discussion, as [`visible`] says.
+    pub fn visible(&self, staff: bool) -> bool {
+        staff || public_from(self.visible_from)
+    }
 }
 
 /// The event, unless readers cannot see the discussion yet (a scheduled article's), whose

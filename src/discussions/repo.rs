@@ -30,6 +30,38 @@ pub struct Discussion {
     pub edited_at: Option<NaiveDateTime>,
 }
 
+/// What a page of a discussion's comments asks of the discussion before anything else: whether
+/// the caller sees it (from `visible_from`) and the version of its thread, which a trigger
+/// bumps at every change to its comments (see the `thread_version` migration).
+#[derive(Debug, Clone, Copy, Queryable)]
+pub struct ThreadState {
+    pub discussion_id: i64,
+    pub visible_from: NaiveDateTime,
+    pub version: i64,
+}
+
+/// The columns of a [`ThreadState`], for whoever finds the discussion another way (an
+/// article's slug).
+pub type ThreadStateColumns = (
+    discussions::id,
+    discussions::visible_from,
+    discussions::thread_version,
+);
+pub const THREAD_STATE: ThreadStateColumns = (
+    discussions::id,
+    discussions::visible_from,
+    discussions::thread_version,
+);
+
+/// The discussion's [`ThreadState`]: one primary-key read.
+pub fn thread_state(conn: &mut DbConn, id: i64) -> QueryResult<Option<ThreadState>> {
+    discussions::table
+        .find(id)
+        .select(THREAD_STATE)
+        .first(conn)
+        .optional()
+}
+
 /// An author, as the rows name them.
 #[derive(Debug, Clone, Queryable)]
 pub struct AuthorRow {
@@ -41,6 +73,41 @@ pub struct AuthorRow {
 /// A discussion with its author, as lists and pages show it.
 pub type DiscussionRow = (Discussion, Option<AuthorRow>);
 
+/// What the feed shows of a discussion: no body (a topic's may be 20,000 characters that the
+/// feed never sends).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = discussions)]
+pub struct FeedRow {
+    pub id: i64,
+    #[diesel(deserialize_as = String)]
+    pub kind: Kind,
+    pub title: String,
+    pub article_slug: Option<String>,
+    pub views: i64,
+    pub replies: i64,
+    pub pinned: bool,
+    pub locked: bool,
+    pub created_at: NaiveDateTime,
+    pub last_activity_at: NaiveDateTime,
+}
+
+impl FeedRow {
+    pub fn of(d: &Discussion) -> FeedRow {
+        FeedRow {
+            id: d.id,
+            kind: d.kind,
+            title: d.title.clone(),
+            article_slug: d.article_slug.clone(),
+            views: d.views,
+            replies: d.replies,
+            pinned: d.pinned,
+            locked: d.locked,
+            created_at: d.created_at,
+            last_activity_at: d.last_activity_at,
+        }
+    }
+}
+
 /// Where a feed page starts: after this item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeedKey {
@@ -50,44 +117,60 @@ pub struct FeedKey {
 }
 
 /// Feed rows in order (pinned first, then last activity, then id, all descending), visible
-/// at `now`, after `after`, active after `since`. Each segment (pinned, unpinned) is one range
-/// read of `discussions_feed`; no OFFSET, so deep pages cost what the first does.
+/// at `now`, after `after`, active after `since`. The first page is one backward range read of
+/// `discussions_feed` (pinned, last_activity_at, id) across both segments; a page after a
+/// cursor reads its segment from the cursor on (and the unpinned one after the pinned one
+/// runs out). No OFFSET, so deep pages cost what the first does.
 pub fn feed(
     conn: &mut DbConn,
     after: Option<FeedKey>,
     since: Option<NaiveDateTime>,
     limit: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<DiscussionRow>> {
+) -> QueryResult<Vec<FeedEntry>> {
+    let Some(after) = after else {
+        return feed_segment(conn, None, None, since, limit, now);
+    };
     let mut rows = Vec::new();
-    if after.is_none_or(|key| key.pinned) {
-        let start = after.map(|key| (key.last_activity_at, key.id));
-        rows = feed_segment(conn, true, start, since, limit, now)?;
+    if after.pinned {
+        let start = Some((after.last_activity_at, after.id));
+        rows = feed_segment(conn, Some(true), start, since, limit, now)?;
         if rows.len() as i64 >= limit {
             return Ok(rows);
         }
     }
-    let start = after
-        .filter(|key| !key.pinned)
-        .map(|key| (key.last_activity_at, key.id));
-    let rest = feed_segment(conn, false, start, since, limit - rows.len() as i64, now)?;
+    let start = (!after.pinned).then_some((after.last_activity_at, after.id));
+    let rest = feed_segment(
+        conn,
+        Some(false),
+        start,
+        since,
+        limit - rows.len() as i64,
+        now,
+    )?;
     rows.extend(rest);
     Ok(rows)
 }
 
+/// A feed row with its author.
+pub type FeedEntry = (FeedRow, Option<AuthorRow>);
+
+/// Rows of one segment (`pinned`), or of both in feed order (`None`).
 fn feed_segment(
     conn: &mut DbConn,
-    pinned: bool,
+    pinned: Option<bool>,
     after: Option<(NaiveDateTime, i64)>,
     since: Option<NaiveDateTime>,
     limit: i64,
     now: NaiveDateTime,
-) -> QueryResult<Vec<DiscussionRow>> {
+) -> QueryResult<Vec<FeedEntry>> {
     let mut query = discussions::table
         .left_join(users::table)
-        .filter(discussions::pinned.eq(pinned))
         .filter(discussions::visible_from.le(now))
         .into_boxed();
+    if let Some(pinned) = pinned {
+        query = query.filter(discussions::pinned.eq(pinned));
+    }
     if let Some((at, id)) = after {
         // `at <= x` is the index range; the OR only decides ties on the timestamp.
         query = query.filter(discussions::last_activity_at.le(at)).filter(
@@ -100,10 +183,14 @@ fn feed_segment(
         query = query.filter(discussions::last_activity_at.gt(since));
     }
     query
-        .order((discussions::last_activity_at.desc(), discussions::id.desc()))
+        .order((
+            discussions::pinned.desc(),
+            discussions::last_activity_at.desc(),
+            discussions::id.desc(),
+        ))
         .limit(limit)
         .select((
-            Discussion::as_select(),
+            FeedRow::as_select(),
             (users::id, users::username, users::display_name).nullable(),
         ))
         .load(conn)

@@ -192,7 +192,7 @@ pub(crate) fn change_visibility(
     hide: bool,
     reason: Option<&str>,
 ) -> Result<(comments::CommentRow, Option<String>), ApiError> {
-    let (comment, _) = comment_to_change(conn, id, user, true)?;
+    let (comment, _) = comment_to_change(conn, id, user)?;
     if comment.status == CommentStatus::Deleted {
         return Err(ApiError::Forbidden("this comment is deleted".into()));
     }
@@ -219,7 +219,7 @@ pub(crate) fn delete_as_moderator(
     user: &ActiveUser,
     id: i64,
 ) -> Result<Option<String>, ApiError> {
-    let (comment, _) = comment_to_change(conn, id, user, true)?;
+    let (comment, _) = comment_to_change(conn, id, user)?;
     if comment.status == CommentStatus::Deleted {
         return Ok(None);
     }
