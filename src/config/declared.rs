@@ -210,13 +210,17 @@ fn log_filter(value: Option<&str>, _: &Source) -> Result<String, String> {
         .map_err(|e| format!("`{filter}` is not a filter: {e}"))
 }
 
+/// PostgreSQL: 4 per core, at least 4. More connections than that to a server on the same
+/// cores only queue in the kernel's scheduler instead of in the pool's fair line, which made
+/// the long tail (docs/benchmarks.md); a remote server with cores of its own may want more.
 fn pool_size(value: Option<&str>, source: &Source) -> Result<u32, String> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let default = match source.get("DATABASE_URL") {
-        Some(url) if url.starts_with("postgres") => "10",
-        _ => "8",
+        Some(url) if url.starts_with("postgres") => (4 * cores).clamp(4, 64).to_string(),
+        _ => "8".to_string(),
     };
     number(
-        Some(value.unwrap_or(default)),
+        Some(value.unwrap_or(&default)),
         1..=1000,
         "a pool size from 1 to 1000",
     )
@@ -271,7 +275,7 @@ settings! {
     /// log filter, e.g. `info,tribune=debug`
     log_filter: String = "RUST_LOG", DefaultValue::Value("info"), log_filter;
     /// database connections per process
-    db_pool_size: u32 = "TRIBUNE_DB_POOL_SIZE", DefaultValue::Derived("`8` (SQLite), `10` (PostgreSQL)"), pool_size;
+    db_pool_size: u32 = "TRIBUNE_DB_POOL_SIZE", DefaultValue::Derived("`8` (SQLite), 4 per core (PostgreSQL)"), pool_size;
     /// how long a request waits for a database connection before a `503` (while the database answers; when it is away, at once)
     db_timeout: Duration = "TRIBUNE_DB_TIMEOUT_MS", DefaultValue::Value("5000"), |v, _| millis(v, 100..=600_000);
     /// largest request body in bytes; larger ones get a `413`

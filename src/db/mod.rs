@@ -79,6 +79,14 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
                               PRAGMA synchronous = NORMAL; \
                               PRAGMA foreign_keys = ON;";
 
+/// Per-connection PostgreSQL settings. diesel keeps its statements prepared, but PostgreSQL's
+/// default (`auto`) plans a prepared statement again at every execution whenever its generic
+/// plan looks costlier than a custom one, which for anything with `LIMIT $n` is always: the
+/// feed's first page spent more time being planned than running. Our queries are index walks
+/// whose plan does not depend on the values (see benches/explain.sh), so the generic plan is
+/// the one wanted, made once per connection.
+const POSTGRES_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan";
+
 /// Opens connections of the backend the URL names. (diesel's own `MultiConnection::establish`
 /// tries each backend and hides the real error, e.g. a wrong password, behind
 /// "Invalid connection url for multiconnection".)
@@ -113,9 +121,13 @@ impl Manager {
 
     pub fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match &self.target {
-            DatabaseTarget::Postgres(url) => PgConnection::establish(url.expose())
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseTarget::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url.expose()).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(POSTGRES_SETTINGS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(conn))
+            }
             DatabaseTarget::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 // `mode=rw`: open, never create (SQLite URI filenames; diesel opens with
@@ -207,6 +219,11 @@ pub struct Db {
     health: Arc<health::Health>,
     /// How long a request waits for a connection while the database answers.
     timeout: Duration,
+    /// One permit per pooled connection: requests wait for a connection here, in the order
+    /// they came (r2d2's own wait is a condition variable: a newcomer can take a connection
+    /// before a request that has waited longer, which made a long tail under load), and on
+    /// the async side, so that waiting holds no blocking thread.
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 /// How often a request waiting for a connection looks at the database's health again.
@@ -276,6 +293,7 @@ impl Db {
             pool,
             health,
             timeout,
+            turns: Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
         })
     }
 
@@ -298,13 +316,43 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let turn = self.turn().await?;
         let (pool, health, timeout) = (self.pool.clone(), self.health.clone(), self.timeout);
         actix_web::web::block(move || {
             let mut conn = checkout(&pool, &health, timeout)?;
-            f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e))
+            let result = f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e));
+            drop(conn);
+            drop(turn);
+            result
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// This request's turn at the pool, in arrival order: at once `503` while the database is
+    /// away, and after `timeout` of waiting.
+    async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        let started = Instant::now();
+        // One wait, kept across the health checks: dropping it would lose the place in line.
+        let wait = self.turns.clone().acquire_owned();
+        tokio::pin!(wait);
+        loop {
+            if !self.health.is_up() {
+                return Err(health::unreachable());
+            }
+            tokio::select! {
+                permit = &mut wait => {
+                    return permit.map_err(|e| ApiError::internal(anyhow::anyhow!("{e}")));
+                }
+                () = tokio::time::sleep(CHECKOUT_SLICE) => {}
+            }
+            if started.elapsed() >= self.timeout {
+                return Err(ApiError::Unavailable(anyhow::anyhow!(
+                    "no database connection free within {:?}",
+                    self.timeout
+                )));
+            }
+        }
     }
 
     /// Runs `f` in a read-only transaction that sees one instant: what it reads in several

@@ -129,6 +129,9 @@ pub fn feed(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<FeedEntry>> {
     let Some(after) = after else {
+        if since.is_none() {
+            return first_page(conn, limit, now);
+        }
         return feed_segment(conn, None, None, since, limit, now);
     };
     let mut rows = Vec::new();
@@ -150,6 +153,26 @@ pub fn feed(
     )?;
     rows.extend(rest);
     Ok(rows)
+}
+
+/// The first page, the most read: the same as [`feed_segment`] gives, as a query of one fixed
+/// shape, so that diesel keeps it prepared (a boxed query is parsed and planned again at
+/// every call: on PostgreSQL the planning took longer than the execution).
+fn first_page(conn: &mut DbConn, limit: i64, now: NaiveDateTime) -> QueryResult<Vec<FeedEntry>> {
+    discussions::table
+        .left_join(users::table)
+        .filter(discussions::visible_from.le(now))
+        .order((
+            discussions::pinned.desc(),
+            discussions::last_activity_at.desc(),
+            discussions::id.desc(),
+        ))
+        .limit(limit)
+        .select((
+            FeedRow::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .load(conn)
 }
 
 /// A feed row with its author.
