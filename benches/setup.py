@@ -4,10 +4,12 @@
     python3 benches/setup.py URL WORKDIR [--accounts N] [--thread-comments N] [--discussions N]
 
 Registers N accounts (bench0..), starts a topic with the given number of comments (half roots,
-half replies to them, by several accounts), and writes `WORKDIR/comment.lua`: benches/comment.lua
-preceded by the accounts' tokens and the ids of the first discussions of the feed (the hot thread
-first when `--hot` is given). Prints one line: `THREAD_ID TOKEN` (the thread, and a signed-in
-reader's access token for the runs that read as one).
+half replies to them, by several accounts), and writes into WORKDIR `comment.lua` and
+`post_at_rate.lua` (benches/comment.lua and benches/post_at_rate.lua preceded by the accounts'
+tokens, the ids of the first discussions of the feed but the new thread, and the new thread's
+id and roots). Prints one
+line: `THREAD_ID TOKEN` (the thread, and a signed-in reader's access token for the runs that
+read as one).
 """
 
 import argparse
@@ -55,11 +57,13 @@ def main():
                   {"title": f"{args.thread_comments} comments", "body": "A thread."},
                   tokens[0])["id"]
     roots = (args.thread_comments + 1) // 2
+    root_ids = []
     for n in range(roots):
         author = tokens[(n + 1) % len(tokens)]
         root = call(url, "POST", f"/api/v1/discussions/{thread}/comments",
                     {"body": f"Root comment {n}, with **Markdown** and a [link](https://example.com)."},
                     author)["id"]
+        root_ids.append(root)
         if roots + n < args.thread_comments:
             call(url, "POST", f"/api/v1/discussions/{thread}/comments",
                  {"body": f"A reply to comment {n}.", "parent_id": root},
@@ -72,6 +76,12 @@ def main():
         cursor = page["next_cursor"]
         if not cursor:
             break
+    with open(f"{args.workdir}/post_at_rate.lua", "w") as script, \
+            open("benches/post_at_rate.lua") as body:
+        script.write("tokens = " + lua_table(tokens) + "\n")
+        script.write("discussions = " + lua_table(ids[: args.discussions]) + "\n")
+        script.write(f"hot = {thread}\nroots = " + lua_table(root_ids) + "\n")
+        script.write(body.read())
     with open(f"{args.workdir}/comment.lua", "w") as script, open("benches/comment.lua") as body:
         script.write("tokens = " + lua_table(tokens) + "\n")
         script.write("discussions = " + lua_table(ids[: args.discussions]) + "\n")
