@@ -15,6 +15,7 @@ mod mail;
 mod moderation;
 mod newsletter;
 mod operations;
+mod reads;
 mod security;
 mod smtp;
 mod spec;
