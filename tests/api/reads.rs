@@ -41,7 +41,8 @@ async fn every_change_to_a_thread_shows_at_once_on_every_process() {
         }
     }
 
-    let changes: Vec<(&str, Box<dyn Fn(&Value) -> bool>)> = vec![
+    type Shows = Box<dyn Fn(&Value) -> bool>;
+    let changes: Vec<(&str, Shows)> = vec![
         ("a reply", Box::new(|page| comments(page).len() == 2)),
         (
             "an edit",
