@@ -112,6 +112,14 @@ async fn every_change_to_a_thread_shows_at_once_on_every_process() {
     app.assert_counters_match_a_recount();
 }
 
+async fn if_none_match(app: &TestApp, path: &str, etag: &str) -> crate::helpers::Response {
+    let request = app
+        .client
+        .get(app.url(path))
+        .insert_header(("If-None-Match", etag));
+    app.send(request, None).await
+}
+
 #[actix_web::test]
 async fn thread_pages_carry_an_etag_that_moves_with_the_thread() {
     let app = TestApp::spawn().await;
@@ -123,25 +131,11 @@ async fn thread_pages_carry_an_etag_that_moves_with_the_thread() {
     let first = app.get(&path).await;
     assert_eq!(first.status, 200);
     let etag = first.header("etag").expect("an ETag").to_string();
-    let again = app
-        .send(
-            app.client
-                .get(app.url(&path))
-                .insert_header(("If-None-Match", etag.clone())),
-            None,
-        )
-        .await;
+    let again = if_none_match(&app, &path, &etag).await;
     assert_eq!(again.status, 304, "{}", again.text());
 
     app.commented(&anna.access, topic, "Two", None).await;
-    let after = app
-        .send(
-            app.client
-                .get(app.url(&path))
-                .insert_header(("If-None-Match", etag.clone())),
-            None,
-        )
-        .await;
+    let after = if_none_match(&app, &path, &etag).await;
     assert_eq!(after.status, 200, "a new comment makes a new page");
     assert_ne!(after.header("etag"), Some(etag.as_str()));
     assert_eq!(comments(&after.json()).len(), 2);
