@@ -75,9 +75,4 @@ impl<K: Eq + Hash + Clone> PageCache<K> {
             None => build.await,
         }
     }
-
-    /// Bytes held now.
-    pub fn weight(&self) -> u64 {
-        self.pages.as_ref().map_or(0, Cache::weight)
-    }
 }

@@ -181,9 +181,11 @@ impl DerefMut for PooledConn {
     }
 }
 
-impl Manager {
-    fn outlived_a_failure(&self, conn: &PooledConn) -> bool {
-        conn.born_after < self.failures.load(Ordering::Acquire)
+impl PooledConn {
+    /// Whether this connection was made before the probe's `failures`-th failure, and so may
+    /// have died with the database.
+    fn outlived(&self, failures: u64) -> bool {
+        self.born_after < failures
     }
 }
 
@@ -205,7 +207,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut PooledConn) -> bool {
-        conn.broken || self.outlived_a_failure(conn) || conn.conn.is_broken()
+        conn.broken || conn.outlived(self.failures.load(Ordering::Acquire)) || conn.conn.is_broken()
     }
 }
 
@@ -243,7 +245,7 @@ fn checkout(
             return Err(health::unreachable());
         }
         match pool.get_timeout(CHECKOUT_SLICE.min(timeout)) {
-            Ok(mut conn) if pool_manager_outlived(health, &conn) => {
+            Ok(mut conn) if conn.outlived(health.failures()) => {
                 conn.broken = true; // dropped, not returned, when `conn` goes out of scope
             }
             Ok(conn) => return Ok(conn),
@@ -251,10 +253,6 @@ fn checkout(
             Err(_) => {}
         }
     }
-}
-
-fn pool_manager_outlived(health: &health::Health, conn: &PooledConn) -> bool {
-    conn.born_after < health.failures()
 }
 
 /// After `f` failed on `conn`: whether the failure may mean a dead connection (the errors
