@@ -55,5 +55,7 @@ pub mod seed;
 pub mod startup;
 /// Logging (tracing), request ids and Prometheus metrics.
 pub mod telemetry;
+/// Timestamps written to JSON without going through `fmt`.
+pub mod timestamp;
 /// Field rules several features share.
 pub mod validation;

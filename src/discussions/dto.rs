@@ -40,7 +40,9 @@ pub struct FeedItem {
     pub author: Option<Author>,
     pub views: i64,
     pub replies: i64,
+    #[serde(serialize_with = "crate::timestamp::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::timestamp::rfc3339")]
     pub last_activity_at: DateTime<Utc>,
     pub pinned: bool,
     pub locked: bool,

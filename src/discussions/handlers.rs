@@ -93,9 +93,10 @@ pub async fn feed(
                 .collect(),
             next_cursor,
         };
-        Ok(Page::new(
-            serde_json::to_vec(&page).map_err(ApiError::internal)?,
-        ))
+        // About 300 bytes an item: one allocation, no regrowth.
+        let mut body = Vec::with_capacity(320 * page.items.len() + 64);
+        serde_json::to_writer(&mut body, &page).map_err(ApiError::internal)?;
+        Ok(Page::new(body))
     };
     let page = cache.get_or_build(req.query_string(), build).await?;
     Ok(page.respond(&req))
