@@ -63,6 +63,19 @@ pub enum Command {
         #[command(subcommand)]
         command: NewsletterCommand,
     },
+    /// Full-text search.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SearchCommand {
+    /// Build the search index again from every article, topic and comment (after a restore
+    /// from a backup that left it behind, or a change of the analysis). Searches meanwhile
+    /// find what is indexed so far; writes go on.
+    Reindex,
 }
 
 #[derive(Subcommand)]
@@ -145,6 +158,9 @@ pub fn main() -> ExitCode {
         Command::Newsletter {
             command: NewsletterCommand::SendDigest { date, enqueue_only },
         } => send_digest(settings, date, enqueue_only),
+        Command::Search {
+            command: SearchCommand::Reindex,
+        } => reindex(&settings),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -192,6 +208,21 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = connect(&settings.database)?;
     let applied = run_migrations(&mut conn)?;
     tracing::info!(count = applied.len(), "migrations done");
+    if let Some(count) = crate::search::build_if_asked(&mut conn)? {
+        tracing::info!(documents = count, "search index built");
+    }
+    Ok(())
+}
+
+fn reindex(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = connect(&settings.database)?;
+    run_migrations(&mut conn)?;
+    let started = std::time::Instant::now();
+    let count = crate::search::reindex(&mut conn)?;
+    println!(
+        "indexed {count} documents for search in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -342,6 +373,16 @@ fn seed(settings: Settings, run: SeedRun) -> anyhow::Result<()> {
         if let Some((id, count)) = seeded.largest_thread {
             println!("largest thread: discussion {id} with {count} comments");
         }
+        // Seeding writes in bulk, past the writers that index: index it all once.
+        let started = std::time::Instant::now();
+        let indexed = db
+            .run(|conn| crate::search::reindex(conn).map_err(ApiError::internal))
+            .await
+            .map_err(explain)?;
+        println!(
+            "indexed {indexed} documents for search in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         Ok(())
     })
 }

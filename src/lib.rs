@@ -49,6 +49,8 @@ pub mod pagination;
 pub mod ratelimit;
 /// What is kept for how long: the hourly purge of `serve` and `tribune purge`.
 pub mod retention;
+/// Full-text search over articles, topics and comments (Russian and English word forms).
+pub mod search;
 /// `tribune seed`: generated demo and benchmark data, inserted in bulk.
 pub mod seed;
 /// `Application::build`: the bound server and its background work; used by the tests too.

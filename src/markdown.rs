@@ -45,9 +45,45 @@ pub fn to_html(markdown: &str) -> String {
     SANITIZER.clean(&raw).to_string()
 }
 
+/// The words of a Markdown text without its markup (for search snippets): text and code as
+/// written, blocks and line breaks as spaces, raw HTML left out.
+pub fn to_plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::Rule
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::TableCell,
+            ) if !text.ends_with(' ') && !text.is_empty() => text.push(' '),
+            _ => {}
+        }
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
+
 #[cfg(test)]
 mod tests {
-    use super::to_html;
+    use super::{to_html, to_plain_text};
+
+    #[test]
+    fn plain_text_drops_the_markup() {
+        assert_eq!(
+            to_plain_text("# Title\n\n**bold** and `code`\n\n- one\n- two"),
+            "Title bold and code one two"
+        );
+    }
 
     #[test]
     fn renders_markdown() {

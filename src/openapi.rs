@@ -30,6 +30,7 @@ use crate::error::Problem;
         (name = "comments", description = "Comment threads under every discussion, votes and reports"),
         (name = "newsletter", description = "The daily digest: double opt-in subscriptions"),
         (name = "moderation", description = "Moderators' and admins' endpoints, and the audit log"),
+        (name = "search", description = "Full-text search over articles, topics and comments"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

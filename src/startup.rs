@@ -41,7 +41,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(crate::discussions::routes)
         .configure(crate::comments::routes)
         .configure(crate::newsletter::routes)
-        .configure(crate::moderation::routes);
+        .configure(crate::moderation::routes)
+        .configure(crate::search::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for

@@ -191,6 +191,7 @@ pub async fn create_article(
                 },
             )?;
             repo::set_tags(conn, article_id, new.tags.as_deref().unwrap_or_default())?;
+            crate::search::discussion_written(conn, discussion_id)?;
             moderation::audit(
                 conn,
                 &StaffAction {
@@ -323,6 +324,7 @@ pub async fn update_article(
             published_at,
             was_scheduled,
         )?;
+        crate::search::discussion_written(conn, article.discussion_id)?;
         let (discussion, _) = discussions::by_id(conn, article.discussion_id)?;
         // A scheduled article's title must not show on the live stream before publication.
         Ok(((), discussions::announce_if_public("updated", &discussion)))

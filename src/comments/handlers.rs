@@ -259,6 +259,7 @@ pub async fn edit_comment(
             // Counted last, after the rows that come first in the lock order.
             limits.hit_account(conn, Limit::Writes, &user)?;
             repo::edit(conn, id, &edit.body, &body_html, at)?;
+            crate::search::comment_written(conn, id)?;
             if comment.author_id != Some(user.id) {
                 moderation::audit(
                     conn,

@@ -79,6 +79,7 @@ pub(crate) fn post_comment(
             created_at: at,
         },
     )?;
+    crate::search::comment_written(conn, id)?;
     let comment = Comment {
         id,
         discussion_id,

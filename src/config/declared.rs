@@ -309,6 +309,8 @@ settings! {
     topic_rate_per_hour: u32 = "TRIBUNE_TOPIC_RATE", DefaultValue::Value("20"), |v, _| count(v, "topics per hour");
     /// votes an account may cast per minute
     vote_rate_per_minute: u32 = "TRIBUNE_VOTE_RATE", DefaultValue::Value("60"), |v, _| count(v, "votes per minute");
+    /// searches one client address may make per minute (each one reads the index; counted in the database, so across processes)
+    search_rate_per_minute: u32 = "TRIBUNE_SEARCH_RATE", DefaultValue::Value("60"), |v, _| count(v, "searches per minute");
     /// reports an account may file per minute
     report_rate_per_minute: u32 = "TRIBUNE_REPORT_RATE", DefaultValue::Value("10"), |v, _| count(v, "reports per minute");
     /// password-reset or subscription-confirmation mails one address may get a day (they also back off: each waits twice as long as the one before)

@@ -273,6 +273,11 @@ impl Db {
     ) -> anyhow::Result<Db> {
         let mut conn = connect(target)?;
         run_migrations(&mut conn)?;
+        // The one data step a migration cannot do in SQL: the search index needs the
+        // program's stemmer (see `search`). Runs once, after the migration that asks for it.
+        if let Some(count) = crate::search::build_if_asked(&mut conn)? {
+            tracing::info!(documents = count, "search index built");
+        }
         drop(conn);
         // After the first connection: it may have made the SQLite file the probe watches.
         let health = Arc::new(health::Health::new(target));

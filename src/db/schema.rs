@@ -271,3 +271,17 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Full-text search documents (see `search`); PostgreSQL also has a generated `terms`
+    /// tsvector and SQLite an FTS5 table `search_fts`, both used through SQL in `search::repo`.
+    search_documents (id) {
+        id -> BigInt,
+        kind -> Text,
+        discussion_id -> BigInt,
+        comment_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        title_terms -> Text,
+        body_terms -> Text,
+    }
+}

@@ -167,6 +167,7 @@ pub async fn create_topic(
                     last_activity_at: at,
                 },
             )?;
+            crate::search::discussion_written(conn, id)?;
             let row = repo::by_id(conn, id)?;
             let events = Some(super::announce("created", &row.0));
             Ok((row, events))
@@ -291,6 +292,7 @@ pub async fn edit_topic(
                 )?;
             }
             repo::edit_topic(conn, id, title, body, &markdown::to_html(body), at)?;
+            crate::search::discussion_written(conn, id)?;
             let row = repo::by_id(conn, id)?;
             let events = Some(super::announce("updated", &row.0));
             Ok((row, events))

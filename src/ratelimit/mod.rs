@@ -139,6 +139,8 @@ pub enum Limit {
     Reports,
     /// Comment edits and deletions, per account.
     Writes,
+    /// Searches, per address.
+    Search,
 }
 
 impl Limit {
@@ -151,6 +153,7 @@ impl Limit {
             Limit::Votes => "vote",
             Limit::Reports => "report",
             Limit::Writes => "write",
+            Limit::Search => "search",
         }
     }
 }
@@ -174,6 +177,7 @@ pub struct RateLimits {
     votes: Rule,
     reports: Rule,
     writes: Rule,
+    search: Rule,
 }
 
 impl RateLimits {
@@ -187,6 +191,7 @@ impl RateLimits {
             votes: Rule::per_minute(settings.vote_rate_per_minute),
             reports: Rule::per_minute(settings.report_rate_per_minute),
             writes: Rule::per_minute(settings.write_rate_per_minute),
+            search: Rule::per_minute(settings.search_rate_per_minute),
         }
     }
 
@@ -203,6 +208,7 @@ impl RateLimits {
             Limit::Votes => self.votes,
             Limit::Reports => self.reports,
             Limit::Writes => self.writes,
+            Limit::Search => self.search,
         }
     }
 

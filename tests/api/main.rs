@@ -16,6 +16,7 @@ mod moderation;
 mod newsletter;
 mod operations;
 mod reads;
+mod search;
 mod security;
 mod smtp;
 mod spec;

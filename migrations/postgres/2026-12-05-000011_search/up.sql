@@ -1,0 +1,43 @@
+-- Full-text search: one row per searchable document (an article, a topic, a comment) with its
+-- index terms, written by the program in the transaction that writes the document
+-- (src/search: the program stems the words, Russian and English, the same way for both
+-- backends, so the database only indexes space-separated terms with the `simple`
+-- configuration).
+--
+-- What a reader may see is decided when searching, by joining the documents' own rows
+-- (a hidden comment, a scheduled article): hiding and restoring need no index change.
+-- Removal follows the documents: a deleted discussion or comment takes its row with it
+-- (foreign keys), a comment whose text is erased loses it (trigger below).
+--
+-- The rows are filled for existing data by the program after this migration (the
+-- `search_index` setting says the index must be rebuilt; `tribune search reindex` does the
+-- same by hand).
+CREATE TABLE search_documents (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind          TEXT NOT NULL CHECK (kind IN ('article', 'topic', 'comment')),
+    discussion_id BIGINT NOT NULL REFERENCES discussions (id) ON DELETE CASCADE,
+    comment_id    BIGINT UNIQUE REFERENCES comments (id) ON DELETE CASCADE,
+    created_at    TIMESTAMP NOT NULL,
+    title_terms   TEXT NOT NULL,
+    body_terms    TEXT NOT NULL,
+    terms         tsvector GENERATED ALWAYS AS (
+                      setweight(to_tsvector('simple', title_terms), 'A')
+                      || setweight(to_tsvector('simple', body_terms), 'B')
+                  ) STORED
+);
+CREATE UNIQUE INDEX search_documents_discussion ON search_documents (discussion_id) WHERE comment_id IS NULL;
+CREATE INDEX search_documents_of_discussion ON search_documents (discussion_id);
+CREATE INDEX search_documents_terms ON search_documents USING GIN (terms);
+
+CREATE FUNCTION search_forget_erased_comment() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM search_documents WHERE comment_id = NEW.id;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER comments_erased_search AFTER UPDATE OF body ON comments
+    FOR EACH ROW WHEN (NEW.body IS NULL) EXECUTE FUNCTION search_forget_erased_comment();
+
+INSERT INTO settings (key, value) VALUES ('search_index', 'rebuild')
+    ON CONFLICT (key) DO UPDATE SET value = 'rebuild';

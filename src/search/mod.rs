@@ -1,0 +1,181 @@
+//! Full-text search over articles, topics and comments, in Russian and English.
+//!
+//! Words are analysed here ([`text`]: folding and Snowball stems), the same for both backends;
+//! the database indexes the terms (PostgreSQL: a `tsvector` with a GIN index; SQLite: FTS5).
+//! Writers call [`discussion_written`] and [`comment_written`] in the transaction that writes
+//! the text, so the index never lags behind a commit; deletions and erased comment texts leave
+//! the index by foreign keys and a trigger. Visibility (hidden comments, scheduled articles)
+//! is decided at search time from the documents' own rows, so hiding needs no index change.
+
+pub mod dto;
+pub mod handlers;
+mod repo;
+pub mod text;
+
+use anyhow::Context;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::db::DbConn;
+use crate::error::ApiError;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::search);
+}
+
+/// What a search result is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchKind {
+    Article,
+    Topic,
+    Comment,
+}
+
+impl SearchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchKind::Article => "article",
+            SearchKind::Topic => "topic",
+            SearchKind::Comment => "comment",
+        }
+    }
+
+    fn parse(text: &str) -> Option<SearchKind> {
+        match text {
+            "article" => Some(SearchKind::Article),
+            "topic" => Some(SearchKind::Topic),
+            "comment" => Some(SearchKind::Comment),
+            _ => None,
+        }
+    }
+}
+
+/// (Re)indexes a discussion's own text (an article's title, lead and body, a topic's title and
+/// body) in the caller's transaction. Call after every write of it.
+pub fn discussion_written(conn: &mut DbConn, discussion_id: i64) -> Result<(), ApiError> {
+    let Some((kind, title, body, created_at)) = repo::discussion_source(conn, discussion_id)?
+    else {
+        return Ok(());
+    };
+    let kind = if kind == "article" {
+        SearchKind::Article
+    } else {
+        SearchKind::Topic
+    };
+    let (title_terms, body_terms) = (text::terms(&title), text::terms(&plain(&body)));
+    repo::put_discussion(
+        conn,
+        &repo::NewDocument {
+            kind: kind.as_str(),
+            discussion_id,
+            comment_id: None,
+            created_at,
+            title_terms: &title_terms,
+            body_terms: &body_terms,
+        },
+    )?;
+    Ok(())
+}
+
+/// (Re)indexes a comment's text in the caller's transaction. Call after it is posted or edited.
+pub fn comment_written(conn: &mut DbConn, comment_id: i64) -> Result<(), ApiError> {
+    let Some((discussion_id, body, created_at)) = repo::comment_source(conn, comment_id)? else {
+        return Ok(());
+    };
+    let body_terms = text::terms(&plain(&body));
+    repo::put_comment(
+        conn,
+        &repo::NewDocument {
+            kind: SearchKind::Comment.as_str(),
+            discussion_id,
+            comment_id: Some(comment_id),
+            created_at,
+            title_terms: "",
+            body_terms: &body_terms,
+        },
+    )?;
+    Ok(())
+}
+
+/// The search kind of a discussion of kind `kind` (as stored).
+fn kind_of(kind: &str) -> SearchKind {
+    if kind == crate::discussions::Kind::Article.as_str() {
+        SearchKind::Article
+    } else {
+        SearchKind::Topic
+    }
+}
+
+fn plain(markdown: &str) -> String {
+    crate::markdown::to_plain_text(markdown)
+}
+
+/// Rows read and indexed at a time by [`reindex`].
+const REINDEX_BATCH: i64 = 2_000;
+
+/// Builds the whole index again from the documents, in batches (each its own transaction
+/// when `conn` is not in one); returns how many documents it holds. Searches meanwhile find
+/// what is indexed so far.
+pub fn reindex(conn: &mut DbConn) -> anyhow::Result<u64> {
+    repo::clear(conn).context("clearing the search index")?;
+    let mut count = 0u64;
+    let mut after = 0;
+    loop {
+        let rows = repo::discussions_after(conn, after, REINDEX_BATCH)?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        let terms: Vec<(String, String)> = rows
+            .iter()
+            .map(|d| (text::terms(&d.title), text::terms(&plain(&d.text))))
+            .collect();
+        let docs: Vec<repo::NewDocument> = rows
+            .iter()
+            .zip(&terms)
+            .map(|(d, (title, body))| repo::NewDocument {
+                kind: kind_of(&d.kind).as_str(),
+                discussion_id: d.id,
+                comment_id: None,
+                created_at: d.created_at,
+                title_terms: title,
+                body_terms: body,
+            })
+            .collect();
+        count += crate::db::transaction(conn, |c| repo::insert_many(c, &docs))? as u64;
+    }
+    let mut after = 0;
+    loop {
+        let rows = repo::comments_after(conn, after, REINDEX_BATCH)?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        let terms: Vec<String> = rows
+            .iter()
+            .map(|(_, _, body, _)| text::terms(&plain(body)))
+            .collect();
+        let docs: Vec<repo::NewDocument> = rows
+            .iter()
+            .zip(&terms)
+            .map(|((id, discussion_id, _, at), body)| repo::NewDocument {
+                kind: SearchKind::Comment.as_str(),
+                discussion_id: *discussion_id,
+                comment_id: Some(*id),
+                created_at: *at,
+                title_terms: "",
+                body_terms: body,
+            })
+            .collect();
+        count += crate::db::transaction(conn, |c| repo::insert_many(c, &docs))? as u64;
+    }
+    repo::mark_built(conn)?;
+    Ok(count)
+}
+
+/// Builds the index if the migration that made it asked for a build (once, on the first start
+/// or `tribune migrate` after it). Returns how many documents were indexed, if it ran.
+pub fn build_if_asked(conn: &mut DbConn) -> anyhow::Result<Option<u64>> {
+    if !repo::needs_rebuild(conn)? {
+        return Ok(None);
+    }
+    reindex(conn).map(Some)
+}

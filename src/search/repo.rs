@@ -1,0 +1,321 @@
+//! SQL of search: the documents' index rows, and the search itself. Searching joins the
+//! documents' own tables (discussions, articles, comments, users) read-only: what a reader may
+//! see is theirs to say, at the moment of the search.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+
+use crate::db::DbConn;
+use crate::db::schema::{articles, comments, discussions, search_documents, settings};
+
+use super::SearchKind;
+
+/// An index row to write.
+#[derive(Insertable)]
+#[diesel(table_name = search_documents)]
+pub struct NewDocument<'a> {
+    pub kind: &'a str,
+    pub discussion_id: i64,
+    pub comment_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub title_terms: &'a str,
+    pub body_terms: &'a str,
+}
+
+/// What a discussion's document is made of: `(kind, title, text, created_at)` (an article's
+/// text is its lead and body, a topic's its body).
+pub fn discussion_source(
+    conn: &mut DbConn,
+    id: i64,
+) -> QueryResult<Option<(String, String, String, NaiveDateTime)>> {
+    let Some((kind, title, body, created_at)) = discussions::table
+        .find(id)
+        .select((
+            discussions::kind,
+            discussions::title,
+            discussions::body,
+            discussions::created_at,
+        ))
+        .first::<(String, String, Option<String>, NaiveDateTime)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let text = match articles::table
+        .filter(articles::discussion_id.eq(id))
+        .select((articles::title, articles::lead, articles::body))
+        .first::<(String, String, String)>(conn)
+        .optional()?
+    {
+        Some((_, lead, body)) => format!("{lead}\n\n{body}"),
+        None => body.unwrap_or_default(),
+    };
+    Ok(Some((kind, title, text, created_at)))
+}
+
+/// What a comment's document is made of: `(discussion_id, body, created_at)`; `None` once
+/// its text is gone.
+pub fn comment_source(
+    conn: &mut DbConn,
+    id: i64,
+) -> QueryResult<Option<(i64, String, NaiveDateTime)>> {
+    let row = comments::table
+        .find(id)
+        .select((
+            comments::discussion_id,
+            comments::body,
+            comments::created_at,
+        ))
+        .first::<(i64, Option<String>, NaiveDateTime)>(conn)
+        .optional()?;
+    Ok(row.and_then(|(discussion, body, at)| body.map(|body| (discussion, body, at))))
+}
+
+/// Replaces a discussion's own document (not its comments').
+pub fn put_discussion(conn: &mut DbConn, doc: &NewDocument) -> QueryResult<()> {
+    diesel::delete(
+        search_documents::table
+            .filter(search_documents::discussion_id.eq(doc.discussion_id))
+            .filter(search_documents::comment_id.is_null()),
+    )
+    .execute(conn)?;
+    diesel::insert_into(search_documents::table)
+        .values(doc)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces a comment's document.
+pub fn put_comment(conn: &mut DbConn, doc: &NewDocument) -> QueryResult<()> {
+    diesel::delete(search_documents::table.filter(search_documents::comment_id.eq(doc.comment_id)))
+        .execute(conn)?;
+    diesel::insert_into(search_documents::table)
+        .values(doc)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes every document (a rebuild starts here).
+pub fn clear(conn: &mut DbConn) -> QueryResult<usize> {
+    diesel::delete(search_documents::table).execute(conn)
+}
+
+/// Adds documents, skipping those a writer indexed meanwhile (a rebuild runs beside writers).
+pub fn insert_many(conn: &mut DbConn, docs: &[NewDocument]) -> QueryResult<usize> {
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(search_documents::table)
+            .values(docs)
+            .on_conflict_do_nothing()
+            .execute(c),
+        // (diesel has no multi-row insert with a conflict clause for SQLite; one statement a
+        // row inside the caller's transaction costs little there.)
+        DbConn::Sqlite(c) => docs.iter().try_fold(0, |count, doc| {
+            diesel::insert_or_ignore_into(search_documents::table)
+                .values(doc)
+                .execute(c)
+                .map(|n| count + n)
+        }),
+    }
+}
+
+/// A discussion's searchable text, as read for a rebuild.
+pub struct DiscussionText {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    /// An article's lead and body, a topic's body.
+    pub text: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Discussions after `after`, by id.
+pub fn discussions_after(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<DiscussionText>> {
+    type Row = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        NaiveDateTime,
+        Option<(String, String)>,
+    );
+    let rows: Vec<Row> = discussions::table
+        .left_join(articles::table.on(articles::discussion_id.eq(discussions::id)))
+        .filter(discussions::id.gt(after))
+        .order(discussions::id)
+        .limit(limit)
+        .select((
+            discussions::id,
+            discussions::kind,
+            discussions::title,
+            discussions::body,
+            discussions::created_at,
+            (articles::lead, articles::body).nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, kind, title, body, created_at, article)| DiscussionText {
+                id,
+                kind,
+                title,
+                text: match article {
+                    Some((lead, body)) => format!("{lead}\n\n{body}"),
+                    None => body.unwrap_or_default(),
+                },
+                created_at,
+            },
+        )
+        .collect())
+}
+
+/// Comments with text after `after`, by id: `(id, discussion_id, body, created_at)`.
+pub fn comments_after(
+    conn: &mut DbConn,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(i64, i64, String, NaiveDateTime)>> {
+    let rows: Vec<(i64, i64, Option<String>, NaiveDateTime)> = comments::table
+        .filter(comments::id.gt(after))
+        .filter(comments::body.is_not_null())
+        .order(comments::id)
+        .limit(limit)
+        .select((
+            comments::id,
+            comments::discussion_id,
+            comments::body,
+            comments::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, d, body, at)| body.map(|b| (id, d, b, at)))
+        .collect())
+}
+
+const STATE_KEY: &str = "search_index";
+
+/// Whether the index must be rebuilt (after the migration that made it).
+pub fn needs_rebuild(conn: &mut DbConn) -> QueryResult<bool> {
+    let state: Option<String> = settings::table
+        .find(STATE_KEY)
+        .select(settings::value)
+        .first(conn)
+        .optional()?;
+    Ok(state.as_deref() == Some("rebuild"))
+}
+
+pub fn mark_built(conn: &mut DbConn) -> QueryResult<usize> {
+    diesel::update(settings::table.find(STATE_KEY))
+        .set(settings::value.eq("built"))
+        .execute(conn)
+}
+
+/// A search result as read.
+#[derive(QueryableByName, Debug)]
+pub struct HitRow {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = BigInt)]
+    pub discussion_id: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub comment_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub article_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub article_slug: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    /// The document's text (Markdown), for the snippet.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub text: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub author_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub username: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub display_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub status: Option<String>,
+    #[diesel(sql_type = Timestamp)]
+    pub created_at: NaiveDateTime,
+}
+
+/// What both backends' searches select and join; `{rank}`, `{from}` and `{match}` are each
+/// backend's own. Bind order: query, now, include_hidden, kind ('' for any), limit, offset.
+const SEARCH_SQL: &str = "
+SELECT sd.kind, sd.discussion_id, sd.comment_id, a.id AS article_id, d.article_slug, d.title,
+       CASE sd.kind WHEN 'comment' THEN c.body
+                    WHEN 'topic' THEN d.body
+                    ELSE a.lead || ' ' || a.body END AS text,
+       u.id AS author_id, u.username, u.display_name, c.status, sd.created_at, {rank} AS rank
+FROM {from}
+JOIN discussions d ON d.id = sd.discussion_id
+LEFT JOIN comments c ON c.id = sd.comment_id
+LEFT JOIN articles a ON a.discussion_id = sd.discussion_id AND sd.kind = 'article'
+LEFT JOIN users u ON u.id = CASE sd.kind WHEN 'comment' THEN c.author_id
+                                         WHEN 'topic' THEN d.author_id END
+WHERE {match}
+  AND d.visible_from <= $2
+  AND (sd.kind <> 'comment' OR c.status = 'visible' OR ($3 AND c.status = 'hidden'))
+  AND ($4 = '' OR sd.kind = $4)
+ORDER BY rank DESC, sd.created_at DESC, sd.id DESC
+LIMIT $5 OFFSET $6";
+
+/// One page of results, best first.
+#[allow(clippy::too_many_arguments)]
+pub fn search(
+    conn: &mut DbConn,
+    tsquery: &str,
+    fts5: &str,
+    now: NaiveDateTime,
+    include_hidden: bool,
+    kind: Option<SearchKind>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<HitRow>> {
+    let kind = kind.map_or("", SearchKind::as_str);
+    match conn {
+        DbConn::Pg(c) => {
+            let sql = SEARCH_SQL
+                .replace("{rank}", "ts_rank(sd.terms, q)::float8")
+                .replace(
+                    "{from}",
+                    "to_tsquery('simple', $1) q CROSS JOIN search_documents sd",
+                )
+                .replace("{match}", "sd.terms @@ q");
+            diesel::sql_query(sql)
+                .bind::<Text, _>(tsquery)
+                .bind::<Timestamp, _>(now)
+                .bind::<Bool, _>(include_hidden)
+                .bind::<Text, _>(kind)
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .load(c)
+        }
+        DbConn::Sqlite(c) => {
+            // bm25 is lower for better matches; a title match weighs four times a body's.
+            let sql = SEARCH_SQL
+                .replace("{rank}", "-bm25(search_fts, 4.0, 1.0)")
+                .replace(
+                    "{from}",
+                    "search_fts JOIN search_documents sd ON sd.id = search_fts.rowid",
+                )
+                .replace("{match}", "search_fts MATCH $1")
+                .replace('$', "?");
+            diesel::sql_query(sql)
+                .bind::<Text, _>(fts5)
+                .bind::<Timestamp, _>(now)
+                .bind::<Bool, _>(include_hidden)
+                .bind::<Text, _>(kind)
+                .bind::<BigInt, _>(limit)
+                .bind::<BigInt, _>(offset)
+                .load(c)
+        }
+    }
+}
