@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, get, web};
 use super::dto::{SearchHit, SearchPage, SearchQuery};
 use super::text::{self, Query};
 use super::{SearchKind, repo};
+
 use crate::auth::{AuthUser, Role, role_now};
-use crate::db::{Db, now};
+use crate::db::Db;
 use crate::discussions::dto::Author;
 use crate::error::{ApiError, Problem};
 use crate::pagination;
@@ -60,8 +61,7 @@ pub async fn search(
     let parsed = Query::parse(&q)?;
     let include_hidden = params.include_hidden.unwrap_or(false);
     limits.check_client(&db, Limit::Search, client).await?;
-    let (tsquery, fts5) = (parsed.to_tsquery(), parsed.to_fts5());
-    let mut rows = db
+    let (mut rows, parsed) = db
         .run(move |conn| {
             if include_hidden && !role_now(conn, auth).is_some_and(|r| r.includes(Role::Moderator))
             {
@@ -69,16 +69,17 @@ pub async fn search(
                     "include_hidden is for moderators".into(),
                 ));
             }
-            Ok(repo::search(
+            super::find(
                 conn,
-                &tsquery,
-                &fts5,
-                now(),
-                include_hidden,
-                kind,
-                limit + 1,
-                offset,
-            )?)
+                &super::Search {
+                    query: &parsed,
+                    kind,
+                    include_hidden,
+                    limit,
+                    offset,
+                },
+            )
+            .map(|rows| (rows, parsed))
         })
         .await?;
     let more = rows.len() as i64 > limit && offset + limit < MAX_RESULTS;

@@ -9,7 +9,7 @@
 
 pub mod dto;
 pub mod handlers;
-mod repo;
+pub(crate) mod repo;
 pub mod text;
 
 use anyhow::Context;
@@ -106,6 +106,63 @@ fn kind_of(kind: &str) -> SearchKind {
     } else {
         SearchKind::Topic
     }
+}
+
+/// How far back a search looks first, then next, in documents (newest first); after these,
+/// everything.
+const WINDOWS: [i64; 3] = [5_000, 50_000, 500_000];
+/// A window is enough when it holds at least this many matches (or the page needs more).
+const ENOUGH_MATCHES: i64 = 200;
+
+/// What a search asks for.
+pub struct Search<'a> {
+    pub query: &'a text::Query,
+    pub kind: Option<SearchKind>,
+    pub include_hidden: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of results (`limit` of them, and one more when there is a next page), best first
+/// (title matches, then the rest, each newest first: see `repo::search`) among the newest
+/// matches: ranking every match of a common word in a million documents costs
+/// hundreds of milliseconds, so a search looks at the newest 5,000 documents first, then the
+/// newest 50,000, then 500,000, then all, and ranks the matches of the first of these that has enough of
+/// them for the page (at least 200). A news site's readers look for the recent first; an old
+/// text is found by words that are rare enough.
+pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
+    let query = search.query;
+    let (tsquery, fts5) = (query.to_tsquery(), query.to_fts5());
+    let (tsquery_in_title, fts5_in_title) = (query.to_tsquery_in_title(), query.to_fts5_in_title());
+    let q = repo::Match {
+        tsquery: &tsquery,
+        fts5: &fts5,
+        tsquery_in_title: &tsquery_in_title,
+        fts5_in_title: &fts5_in_title,
+    };
+    let need = (search.offset + search.limit + 1).max(ENOUGH_MATCHES);
+    let newest = repo::newest_id(conn)?;
+    let mut after = 0;
+    for window in WINDOWS {
+        let from = newest - window;
+        if from <= 0 {
+            break;
+        }
+        if repo::matches_after(conn, &q, from, need)? >= need {
+            after = from;
+            break;
+        }
+    }
+    Ok(repo::search(
+        conn,
+        &q,
+        after,
+        crate::db::now(),
+        search.include_hidden,
+        search.kind,
+        search.limit + 1,
+        search.offset,
+    )?)
 }
 
 fn plain(markdown: &str) -> String {

@@ -246,8 +246,9 @@ pub struct HitRow {
     pub created_at: NaiveDateTime,
 }
 
-/// What both backends' searches select and join; `{rank}`, `{from}` and `{match}` are each
-/// backend's own. Bind order: query, now, include_hidden, kind ('' for any), limit, offset.
+/// What both backends' searches select and join; `{rank}`, `{from}`, `{match}` and `{after}`
+/// are each backend's own. Bind order: query, now, include_hidden, kind ('' for any), limit, offset,
+/// the id the documents come after.
 const SEARCH_SQL: &str = "
 SELECT sd.kind, sd.discussion_id, sd.comment_id, a.id AS article_id, d.article_slug, d.title,
        CASE sd.kind WHEN 'comment' THEN c.body
@@ -261,18 +262,65 @@ LEFT JOIN articles a ON a.discussion_id = sd.discussion_id AND sd.kind = 'articl
 LEFT JOIN users u ON u.id = CASE sd.kind WHEN 'comment' THEN c.author_id
                                          WHEN 'topic' THEN d.author_id END
 WHERE {match}
+  AND {after} > $7
   AND d.visible_from <= $2
   AND (sd.kind <> 'comment' OR c.status = 'visible' OR ($3 AND c.status = 'hidden'))
   AND ($4 = '' OR sd.kind = $4)
 ORDER BY rank DESC, sd.created_at DESC, sd.id DESC
 LIMIT $5 OFFSET $6";
 
-/// One page of results, best first.
+/// The query as each backend takes it, and the same for the title alone.
+pub struct Match<'a> {
+    pub tsquery: &'a str,
+    pub fts5: &'a str,
+    pub tsquery_in_title: &'a str,
+    pub fts5_in_title: &'a str,
+}
+
+/// The newest document's id (0 when there is none).
+pub fn newest_id(conn: &mut DbConn) -> QueryResult<i64> {
+    Ok(search_documents::table
+        .select(diesel::dsl::max(search_documents::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// How many documents after `after` match, counting no further than `cap` (so that the count
+/// costs at most `cap` rows, whatever the query).
+pub fn matches_after(conn: &mut DbConn, q: &Match, after: i64, cap: i64) -> QueryResult<i64> {
+    let count: Count = match conn {
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_documents \
+             WHERE terms @@ to_tsquery('simple', $1) AND id > $2 LIMIT $3) m",
+        )
+        .bind::<Text, _>(q.tsquery)
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(cap)
+        .get_result(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM search_fts \
+             WHERE search_fts MATCH ?1 AND rowid > ?2 LIMIT ?3)",
+        )
+        .bind::<Text, _>(q.fts5)
+        .bind::<BigInt, _>(after)
+        .bind::<BigInt, _>(cap)
+        .get_result(c)?,
+    };
+    Ok(count.n)
+}
+
+/// One page of results among the documents after `after`, best first.
 #[allow(clippy::too_many_arguments)]
 pub fn search(
     conn: &mut DbConn,
-    tsquery: &str,
-    fts5: &str,
+    q: &Match,
+    after: i64,
     now: NaiveDateTime,
     include_hidden: bool,
     kind: Option<SearchKind>,
@@ -283,38 +331,50 @@ pub fn search(
     match conn {
         DbConn::Pg(c) => {
             let sql = SEARCH_SQL
-                .replace("{rank}", "ts_rank(sd.terms, q)::float8")
+                .replace(
+                    "{rank}",
+                    "CASE WHEN sd.terms @@ to_tsquery('simple', $8) THEN 1 ELSE 0 END",
+                )
                 .replace(
                     "{from}",
                     "to_tsquery('simple', $1) q CROSS JOIN search_documents sd",
                 )
-                .replace("{match}", "sd.terms @@ q");
+                .replace("{match}", "sd.terms @@ q")
+                .replace("{after}", "sd.id");
             diesel::sql_query(sql)
-                .bind::<Text, _>(tsquery)
+                .bind::<Text, _>(q.tsquery)
                 .bind::<Timestamp, _>(now)
                 .bind::<Bool, _>(include_hidden)
                 .bind::<Text, _>(kind)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
+                .bind::<BigInt, _>(after)
+                .bind::<Text, _>(q.tsquery_in_title)
                 .load(c)
         }
         DbConn::Sqlite(c) => {
-            // bm25 is lower for better matches; a title match weighs four times a body's.
             let sql = SEARCH_SQL
-                .replace("{rank}", "-bm25(search_fts, 4.0, 1.0)")
+                .replace(
+                    "{rank}",
+                    "CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts \
+                     WHERE search_fts MATCH $8 AND rowid > $7) THEN 1 ELSE 0 END",
+                )
                 .replace(
                     "{from}",
                     "search_fts JOIN search_documents sd ON sd.id = search_fts.rowid",
                 )
                 .replace("{match}", "search_fts MATCH $1")
+                .replace("{after}", "search_fts.rowid")
                 .replace('$', "?");
             diesel::sql_query(sql)
-                .bind::<Text, _>(fts5)
+                .bind::<Text, _>(q.fts5)
                 .bind::<Timestamp, _>(now)
                 .bind::<Bool, _>(include_hidden)
                 .bind::<Text, _>(kind)
                 .bind::<BigInt, _>(limit)
                 .bind::<BigInt, _>(offset)
+                .bind::<BigInt, _>(after)
+                .bind::<Text, _>(q.fts5_in_title)
                 .load(c)
         }
     }

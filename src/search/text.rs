@@ -125,7 +125,24 @@ impl Query {
 
     /// The query for PostgreSQL's `to_tsquery('simple', …)`.
     pub fn to_tsquery(&self) -> String {
-        let quote = |term: &str| format!("'{term}'");
+        self.tsquery("")
+    }
+
+    /// [`Query::to_tsquery`] matching the title alone (weight `A` in the index).
+    pub fn to_tsquery_in_title(&self) -> String {
+        self.tsquery("A")
+    }
+
+    /// The query for SQLite's FTS5 `MATCH` against the title alone.
+    pub fn to_fts5_in_title(&self) -> String {
+        format!("title_terms : ({})", self.to_fts5())
+    }
+
+    fn tsquery(&self, weight: &str) -> String {
+        let quote = |term: &str| match weight {
+            "" => format!("'{term}'"),
+            w => format!("'{term}':{w}"),
+        };
         self.clauses
             .iter()
             .map(|clause| match clause {
@@ -133,7 +150,7 @@ impl Query {
                 Clause::Word {
                     stem,
                     prefix: Some(p),
-                } => format!("({} | {}:*)", quote(stem), quote(p)),
+                } => format!("({} | '{p}':*{weight})", quote(stem)),
                 Clause::Phrase(stems) => format!(
                     "({})",
                     stems
@@ -262,6 +279,19 @@ mod tests {
         assert_eq!(
             q.to_fts5(),
             r#""a" AND "b" AND "c" AND "x y" AND "nul" AND ("end" OR "end"*)"#
+        );
+    }
+
+    #[test]
+    fn title_queries_ask_for_the_title_alone() {
+        let q = Query::parse("\"x y\" end").unwrap();
+        assert_eq!(
+            q.to_tsquery_in_title(),
+            "('x':A <-> 'y':A) & ('end':A | 'end':*A)"
+        );
+        assert_eq!(
+            q.to_fts5_in_title(),
+            r#"title_terms : ("x y" AND ("end" OR "end"*))"#
         );
     }
 
