@@ -10,11 +10,11 @@
 # Seeds a fresh database (`tribune seed --users 1000 --discussions 20000 --comments $COMMENTS`;
 # the seed indexes everything at the end and prints how long that took), prints the index's
 # size, rebuilds it with `tribune search reindex` (timed), then serves (rate limits off) and
-# runs benches/search_load.py: 8 clients, $SECONDS_PER_RUN s, two-word queries over the
+# runs wrk with benches/search.lua: 8 connections, $SECONDS_PER_RUN s, two-word queries over the
 # seeded vocabulary in English and Russian.
 #
 # PostgreSQL: a scratch database is made (and dropped) on 127.0.0.1:5432 as user postgres.
-# Needs curl and python3.
+# Needs wrk, curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${1:?sqlite or postgres}
@@ -66,6 +66,6 @@ esac
 
 "$bin" serve & server=$!
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
-python3 benches/search_load.py "$url" --clients 8 --seconds 5 >/dev/null   # warm up
+wrk -t2 -c8 -d5s -s benches/search.lua "$url" >/dev/null   # warm up
 echo "$backend, $comments comments, 8 clients, ${seconds} s:"
-python3 benches/search_load.py "$url" --clients 8 --seconds "$seconds"
+wrk -t2 -c8 -d"${seconds}s" --latency -s benches/search.lua "$url" | grep -E "Requests/sec|50%|90%|99%|Non-2xx"

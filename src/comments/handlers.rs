@@ -259,7 +259,15 @@ pub async fn edit_comment(
             // Counted last, after the rows that come first in the lock order.
             limits.hit_account(conn, Limit::Writes, &user)?;
             repo::edit(conn, id, &edit.body, &body_html, at)?;
-            crate::search::comment_written(conn, id)?;
+            crate::search::comment_edited(
+                conn,
+                &crate::search::CommentText {
+                    id,
+                    discussion_id: comment.discussion_id,
+                    body: &edit.body,
+                    created_at: comment.created_at,
+                },
+            )?;
             if comment.author_id != Some(user.id) {
                 moderation::audit(
                     conn,

@@ -79,7 +79,15 @@ pub(crate) fn post_comment(
             created_at: at,
         },
     )?;
-    crate::search::comment_written(conn, id)?;
+    crate::search::comment_posted(
+        conn,
+        &crate::search::CommentText {
+            id,
+            discussion_id,
+            body,
+            created_at: at,
+        },
+    )?;
     let comment = Comment {
         id,
         discussion_id,

@@ -62,7 +62,7 @@ pub async fn search(
     let include_hidden = params.include_hidden.unwrap_or(false);
     limits.check_client(&db, Limit::Search, client).await?;
     let (mut rows, parsed) = db
-        .run(move |conn| {
+        .snapshot(move |conn| {
             if include_hidden && !role_now(conn, auth).is_some_and(|r| r.includes(Role::Moderator))
             {
                 return Err(ApiError::Forbidden(

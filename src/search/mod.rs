@@ -2,8 +2,8 @@
 //!
 //! Words are analysed here ([`text`]: folding and Snowball stems), the same for both backends;
 //! the database indexes the terms (PostgreSQL: a `tsvector` with a GIN index; SQLite: FTS5).
-//! Writers call [`discussion_written`] and [`comment_written`] in the transaction that writes
-//! the text, so the index never lags behind a commit; deletions and erased comment texts leave
+//! Writers call [`discussion_written`], [`comment_posted`] and [`comment_edited`] in the
+//! transaction that writes the text, so the index never lags behind a commit; deletions and erased comment texts leave
 //! the index by foreign keys and a trigger. Visibility (hidden comments, scheduled articles)
 //! is decided at search time from the documents' own rows, so hiding needs no index change.
 
@@ -79,24 +79,38 @@ pub fn discussion_written(conn: &mut DbConn, discussion_id: i64) -> Result<(), A
     Ok(())
 }
 
-/// (Re)indexes a comment's text in the caller's transaction. Call after it is posted or edited.
-pub fn comment_written(conn: &mut DbConn, comment_id: i64) -> Result<(), ApiError> {
-    let Some((discussion_id, body, created_at)) = repo::comment_source(conn, comment_id)? else {
-        return Ok(());
-    };
-    let body_terms = text::terms(&plain(&body));
-    repo::put_comment(
-        conn,
-        &repo::NewDocument {
-            kind: SearchKind::Comment.as_str(),
-            discussion_id,
-            comment_id: Some(comment_id),
-            created_at,
-            title_terms: "",
-            body_terms: &body_terms,
-        },
-    )?;
+/// A comment's searchable text.
+pub struct CommentText<'a> {
+    pub id: i64,
+    pub discussion_id: i64,
+    /// Markdown.
+    pub body: &'a str,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// Indexes a new comment in the caller's transaction: one insert.
+pub fn comment_posted(conn: &mut DbConn, comment: &CommentText) -> Result<(), ApiError> {
+    let body_terms = text::terms(&plain(comment.body));
+    repo::insert_comment(conn, &comment_document(comment, &body_terms))?;
     Ok(())
+}
+
+/// Indexes an edited comment's new text in the caller's transaction.
+pub fn comment_edited(conn: &mut DbConn, comment: &CommentText) -> Result<(), ApiError> {
+    let body_terms = text::terms(&plain(comment.body));
+    repo::put_comment(conn, &comment_document(comment, &body_terms))?;
+    Ok(())
+}
+
+fn comment_document<'a>(comment: &CommentText, body_terms: &'a str) -> repo::NewDocument<'a> {
+    repo::NewDocument {
+        kind: SearchKind::Comment.as_str(),
+        discussion_id: comment.discussion_id,
+        comment_id: Some(comment.id),
+        created_at: comment.created_at,
+        title_terms: "",
+        body_terms,
+    }
 }
 
 /// The search kind of a discussion of kind `kind` (as stored).
@@ -112,7 +126,7 @@ fn kind_of(kind: &str) -> SearchKind {
 /// everything.
 const WINDOWS: [i64; 3] = [5_000, 50_000, 500_000];
 /// A window is enough when it holds at least this many matches (or the page needs more).
-const ENOUGH_MATCHES: i64 = 200;
+const ENOUGH_MATCHES: i64 = 100;
 
 /// What a search asks for.
 pub struct Search<'a> {
@@ -128,8 +142,8 @@ pub struct Search<'a> {
 /// matches: ranking every match of a common word in a million documents costs
 /// hundreds of milliseconds, so a search looks at the newest 5,000 documents first, then the
 /// newest 50,000, then 500,000, then all, and ranks the matches of the first of these that has enough of
-/// them for the page (at least 200). A news site's readers look for the recent first; an old
-/// text is found by words that are rare enough.
+/// them for the page (at least 100). A news site's readers look for the recent first; an old
+/// text is found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
     let query = search.query;
     let (tsquery, fts5) = (query.to_tsquery(), query.to_fts5());
@@ -141,6 +155,7 @@ pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, Api
         fts5_in_title: &fts5_in_title,
     };
     let need = (search.offset + search.limit + 1).max(ENOUGH_MATCHES);
+    repo::plan_for_the_values(conn)?;
     let newest = repo::newest_id(conn)?;
     let mut after = 0;
     for window in WINDOWS {

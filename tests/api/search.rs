@@ -439,3 +439,17 @@ async fn the_index_is_rebuilt_by_the_command_and_after_the_migration() {
         1
     );
 }
+
+#[actix_web::test]
+async fn searches_are_limited_per_address() {
+    let app =
+        TestApp::spawn_with(&[("TRIBUNE_RATE_LIMITS", "on"), ("TRIBUNE_SEARCH_RATE", "3")]).await;
+    for _ in 0..3 {
+        assert_eq!(search(&app, "ракеты", "").await.status, 200);
+    }
+    let res = search(&app, "ракеты", "").await;
+    res.problem(429);
+    assert!(res.header("retry-after").is_some());
+    // A query refused for its form costs nothing and counts nothing.
+    search(&app, "!!!", "").await.problem(422);
+}
