@@ -124,7 +124,7 @@ fn kind_of(kind: &str) -> SearchKind {
 
 /// How far back a search looks first, then next, in documents (newest first); after these,
 /// everything.
-const WINDOWS: [i64; 3] = [5_000, 50_000, 500_000];
+const WINDOWS: [i64; 4] = [5_000, 20_000, 100_000, 500_000];
 /// A window is enough when it holds at least this many matches (or the page needs more).
 const ENOUGH_MATCHES: i64 = 100;
 
@@ -141,7 +141,7 @@ pub struct Search<'a> {
 /// (title matches, then the rest, each newest first: see `repo::search`) among the newest
 /// matches: ranking every match of a common word in a million documents costs
 /// hundreds of milliseconds, so a search looks at the newest 5,000 documents first, then the
-/// newest 50,000, then 500,000, then all, and ranks the matches of the first of these that has enough of
+/// newest 20,000, 100,000, 500,000, then all, and ranks the matches of the first of these that has enough of
 /// them for the page (at least 100). A news site's readers look for the recent first; an old
 /// text is found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
