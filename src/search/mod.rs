@@ -139,11 +139,11 @@ pub struct Search<'a> {
 
 /// A page of results (`limit` of them, and one more when there is a next page), best first
 /// (title matches, then the rest, each newest first: see `repo::search`) among the newest
-/// matches: ranking every match of a common word in a million documents costs
-/// hundreds of milliseconds, so a search looks at the newest 5,000 documents first, then the
-/// newest 20,000, 100,000, 500,000, then all, and ranks the matches of the first of these that has enough of
-/// them for the page (at least 100). A news site's readers look for the recent first; an old
-/// text is found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
+/// matches. Ranking every match of a common word in a million documents costs hundreds of
+/// milliseconds, so a search looks at the newest 5,000 documents first, then 20,000, 100,000,
+/// 500,000, then all, and ranks the matches of the first of these that has enough of them for
+/// the page (at least 100). A news site's readers look for the recent first; an old text is
+/// found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
     let query = search.query;
     let (tsquery, fts5) = (query.to_tsquery(), query.to_fts5());
