@@ -13,8 +13,10 @@ pub struct SearchQuery {
     /// What to look for: words (any form: "ракеты" finds "ракета", "missiles" finds
     /// "missile"), `"a phrase"` in quotes; the last word also matches as a prefix unless the
     /// query ends with a space. Other characters only separate words.
-    #[param(min_length = 1, max_length = 200)]
-    pub q: Option<String>,
+    /// (Required; a missing one is answered like an empty one: `422` naming `q`.)
+    #[param(required = true, min_length = 1, max_length = 200)]
+    #[serde(default)]
+    pub q: String,
     /// Only this kind of result.
     #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<SearchKind>)]

@@ -57,8 +57,7 @@ pub async fn search(
             offset
         }
     };
-    let q = params.q.unwrap_or_default();
-    let parsed = Query::parse(&q)?;
+    let parsed = Query::parse(&params.q)?;
     let include_hidden = params.include_hidden.unwrap_or(false);
     limits.check_client(&db, Limit::Search, client).await?;
     let (mut rows, parsed) = db
