@@ -244,10 +244,14 @@ pub fn reindex(conn: &mut DbConn) -> anyhow::Result<u64> {
 }
 
 /// Builds the index if the migration that made it asked for a build (once, on the first start
-/// or `tribune migrate` after it). Returns how many documents were indexed, if it ran.
+/// or `tribune migrate` after it; of several processes starting together, one builds and the
+/// others serve meanwhile). Returns how many documents were indexed, if it ran. A process
+/// killed during the build leaves it unfinished: `tribune search reindex` finishes it.
 pub fn build_if_asked(conn: &mut DbConn) -> anyhow::Result<Option<u64>> {
-    if !repo::needs_rebuild(conn)? {
+    if !repo::claim_rebuild(conn)? {
         return Ok(None);
     }
-    reindex(conn).map(Some)
+    reindex(conn).map(Some).inspect_err(|_| {
+        let _ = repo::release_rebuild(conn);
+    })
 }

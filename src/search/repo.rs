@@ -190,14 +190,24 @@ pub fn comments_after(
 
 const STATE_KEY: &str = "search_index";
 
-/// Whether the index must be rebuilt (after the migration that made it).
-pub fn needs_rebuild(conn: &mut DbConn) -> QueryResult<bool> {
-    let state: Option<String> = settings::table
-        .find(STATE_KEY)
-        .select(settings::value)
-        .first(conn)
-        .optional()?;
-    Ok(state.as_deref() == Some("rebuild"))
+/// Takes the build that the migration asked for: true for one process only, however many
+/// start together (the state moves from `rebuild` to `building` in one statement).
+pub fn claim_rebuild(conn: &mut DbConn) -> QueryResult<bool> {
+    let claimed = diesel::update(
+        settings::table
+            .filter(settings::key.eq(STATE_KEY))
+            .filter(settings::value.eq("rebuild")),
+    )
+    .set(settings::value.eq("building"))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Gives a claimed build back (it failed): the next process to start takes it.
+pub fn release_rebuild(conn: &mut DbConn) -> QueryResult<usize> {
+    diesel::update(settings::table.find(STATE_KEY))
+        .set(settings::value.eq("rebuild"))
+        .execute(conn)
 }
 
 pub fn mark_built(conn: &mut DbConn) -> QueryResult<usize> {
