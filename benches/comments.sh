@@ -22,24 +22,14 @@ comments=${COMMENTS:-200000}
 bin=target/release/tribune
 port=${PORT:-18091}
 url="http://127.0.0.1:$port"
-work=$(mktemp -d)
-pg_db="tribune_bench_$$"
-psql_admin() { psql -q -h 127.0.0.1 -U postgres -d postgres "$@"; }
-
-case "$backend" in
-  sqlite) export DATABASE_URL="sqlite://$work/bench.db" ;;
-  postgres)
-    psql_admin -c "CREATE DATABASE $pg_db"
-    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" ;;
-  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
-esac
+. benches/lib.sh
+scratch_database
 export TRIBUNE_LISTEN="127.0.0.1:$port" TRIBUNE_RATE_LIMITS=off TRIBUNE_MAIL_DIR="$work/mail" \
        RUST_LOG=warn TRIBUNE_CONFIG=/dev/null
 
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  [ "$backend" = postgres ] && psql_admin -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
-  rm -rf "$work"
+  drop_scratch
 }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT

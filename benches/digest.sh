@@ -16,22 +16,13 @@ cd "$(dirname "$0")/.."
 backend=${1:?sqlite or postgres}
 subscribers=${SUBSCRIBERS:-100000}
 bin=target/release/tribune
-work=$(mktemp -d)
-pg_db="tribune_bench_$$"
-psql_admin() { psql -q -h 127.0.0.1 -U postgres -d postgres "$@"; }
-case "$backend" in
-  sqlite) export DATABASE_URL="sqlite://$work/bench.db" ;;
-  postgres)
-    psql_admin -c "CREATE DATABASE $pg_db"
-    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$pg_db" ;;
-  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
-esac
+. benches/lib.sh
+scratch_database
 export TRIBUNE_MAIL_DIR="$work/mail" RUST_LOG=warn TRIBUNE_CONFIG=/dev/null
 # The digest of today at this hour: the 24 hours up to now.
 export TRIBUNE_DIGEST_HOUR=$((10#$(date -u +%H)))
 cleanup() {
-  [ "$backend" = postgres ] && psql_admin -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
-  rm -rf "$work"
+  drop_scratch
 }
 trap cleanup EXIT
 
