@@ -19,8 +19,8 @@ pub struct SearchQuery {
     pub q: String,
     /// Only this kind of result.
     #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<SearchKind>)]
-    pub kind: Option<String>,
+    #[param(rename = "type")]
+    pub kind: Option<SearchKind>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Results per page, 1 to 100 (default 20).

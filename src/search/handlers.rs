@@ -39,12 +39,7 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let params = query.into_inner();
     let limit = pagination::limit(params.limit)?;
-    let kind = match params.kind.as_deref() {
-        None | Some("") => None,
-        Some(k) => Some(SearchKind::parse(k).ok_or_else(|| {
-            ApiError::BadRequest("type must be article, topic or comment".into())
-        })?),
-    };
+    let kind = params.kind;
     let offset = match params.cursor.as_deref() {
         None => 0,
         Some(cursor) => {
