@@ -339,9 +339,9 @@ pub fn search(
     offset: i64,
 ) -> QueryResult<Vec<HitRow>> {
     let kind = kind.map_or("", SearchKind::as_str);
-    match conn {
-        DbConn::Pg(c) => {
-            let sql = SEARCH_SQL
+    let (sql, query, in_title) = match conn {
+        DbConn::Pg(_) => (
+            SEARCH_SQL
                 .replace(
                     "{rank}",
                     "CASE WHEN sd.terms @@ to_tsquery('simple', $8) THEN 1 ELSE 0 END",
@@ -351,20 +351,12 @@ pub fn search(
                     "to_tsquery('simple', $1) q CROSS JOIN search_documents sd",
                 )
                 .replace("{match}", "sd.terms @@ q")
-                .replace("{after}", "sd.id");
-            diesel::sql_query(sql)
-                .bind::<Text, _>(q.tsquery)
-                .bind::<Timestamp, _>(now)
-                .bind::<Bool, _>(include_hidden)
-                .bind::<Text, _>(kind)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .bind::<BigInt, _>(after)
-                .bind::<Text, _>(q.tsquery_in_title)
-                .load(c)
-        }
-        DbConn::Sqlite(c) => {
-            let sql = SEARCH_SQL
+                .replace("{after}", "sd.id"),
+            q.tsquery,
+            q.tsquery_in_title,
+        ),
+        DbConn::Sqlite(_) => (
+            SEARCH_SQL
                 .replace(
                     "{rank}",
                     "CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts \
@@ -376,17 +368,21 @@ pub fn search(
                 )
                 .replace("{match}", "search_fts MATCH $1")
                 .replace("{after}", "search_fts.rowid")
-                .replace('$', "?");
-            diesel::sql_query(sql)
-                .bind::<Text, _>(q.fts5)
-                .bind::<Timestamp, _>(now)
-                .bind::<Bool, _>(include_hidden)
-                .bind::<Text, _>(kind)
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .bind::<BigInt, _>(after)
-                .bind::<Text, _>(q.fts5_in_title)
-                .load(c)
-        }
-    }
+                .replace('$', "?"),
+            q.fts5,
+            q.fts5_in_title,
+        ),
+    };
+    crate::per_backend!(conn, |c| {
+        diesel::sql_query(&sql)
+            .bind::<Text, _>(query)
+            .bind::<Timestamp, _>(now)
+            .bind::<Bool, _>(include_hidden)
+            .bind::<Text, _>(kind)
+            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(offset)
+            .bind::<BigInt, _>(after)
+            .bind::<Text, _>(in_title)
+            .load(c)
+    })
 }
