@@ -193,12 +193,16 @@ fn purge(settings: Settings) -> anyhow::Result<()> {
             .await
             .map_err(explain)?;
         println!(
-            "purged {} sessions, {} tokens, {} mails, {} confirmations, {} rate counters",
+            "purged {} sessions, {} tokens, {} mails, {} confirmations, {} rate counters, \
+             {} view marks, {} notifications, {} stream tickets",
             purged.sessions,
             purged.tokens,
             purged.mails,
             purged.confirmations,
-            purged.rate_counters
+            purged.rate_counters,
+            purged.view_marks,
+            purged.notifications,
+            purged.stream_tickets
         );
         Ok(())
     })

@@ -37,12 +37,16 @@ pub mod moderation;
 /// The newsletter: double opt-in subscriptions, confirmation and unsubscription, the daily
 /// digest and its scheduler.
 pub mod newsletter;
+/// Notifications: the inbox, the reader's own live stream, batched mail, mutes.
+pub mod notifications;
 /// The OpenAPI document, generated from the handlers.
 pub mod openapi;
 /// Operational endpoints: `/healthz`, `/readyz`, `/metrics`, `/api-spec/openapi.yaml`.
 pub mod ops;
 /// Serialized pages kept in memory by the state they show, each built once at a time.
 pub mod page_cache;
+/// Tribune's own small HTML pages (what its mails' links open).
+pub mod pages;
 /// `?limit=`, opaque keyset cursors, and ETags for lists.
 pub mod pagination;
 /// The client's address (through trusted proxies) and every rate limit, counted in the database.

@@ -31,6 +31,7 @@ use crate::error::Problem;
         (name = "newsletter", description = "The daily digest: double opt-in subscriptions"),
         (name = "moderation", description = "Moderators' and admins' endpoints, and the audit log"),
         (name = "search", description = "Full-text search over articles, topics and comments"),
+        (name = "notifications", description = "The inbox, the reader's own live stream, notification mail settings, mutes"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

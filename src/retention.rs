@@ -8,7 +8,9 @@
 //! - sent and failed mail: `TRIBUNE_MAIL_RETENTION_DAYS` after it was sent or given up;
 //! - expired confirmation tokens of the newsletter: at once;
 //! - rate counters: once their windows are over;
-//! - view marks (who viewed what today): once the day is over.
+//! - view marks (who viewed what today): once the day is over;
+//! - read notifications: `TRIBUNE_NOTIFICATION_RETENTION_DAYS` after they were read; unread
+//!   ones after a year; unused stream tickets: once expired.
 
 use std::time::Duration;
 
@@ -31,6 +33,8 @@ pub struct Purged {
     pub confirmations: usize,
     pub rate_counters: usize,
     pub view_marks: usize,
+    pub notifications: usize,
+    pub stream_tickets: usize,
 }
 
 /// Removes everything past its retention, in one transaction.
@@ -38,6 +42,8 @@ pub fn purge(conn: &mut DbConn, settings: &Settings) -> Result<Purged, ApiError>
     crate::db::transaction(conn, |conn| {
         let (sessions, tokens) =
             crate::accounts::purge_expired(conn, settings.session_retention_days.max(1))?;
+        let (notifications, stream_tickets) =
+            crate::notifications::purge(conn, settings.notification_retention_days)?;
         Ok(Purged {
             sessions,
             tokens,
@@ -45,6 +51,8 @@ pub fn purge(conn: &mut DbConn, settings: &Settings) -> Result<Purged, ApiError>
             confirmations: crate::newsletter::purge_expired(conn)?,
             rate_counters: crate::ratelimit::purge(conn)?,
             view_marks: crate::discussions::views::purge_marks(conn)?,
+            notifications,
+            stream_tickets,
         })
     })
 }

@@ -28,6 +28,7 @@ use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, problem_json_for_all_errors};
 use crate::extract::BodyLimit;
 use crate::mail::{Mailer, Outbox};
+use crate::notifications::MuteCache;
 use crate::openapi::{KnownRoutes, SpecYaml};
 use crate::ratelimit::{RateLimits, TrustedProxies};
 use crate::telemetry::{Metrics, RequestSpan, observe};
@@ -42,7 +43,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(crate::comments::routes)
         .configure(crate::newsletter::routes)
         .configure(crate::moderation::routes)
-        .configure(crate::search::routes);
+        .configure(crate::search::routes)
+        .configure(crate::notifications::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for
@@ -138,6 +140,7 @@ impl Application {
             stream_slots,
             feed_cache,
             thread_pages: web::Data::new(ThreadPages::new(settings.thread_cache_bytes)),
+            mutes: web::Data::new(MuteCache::default()),
             views,
         };
         let signals = StopSignals::install()?;
@@ -254,7 +257,7 @@ struct Background<'a> {
 }
 
 /// Starts the background tasks of `serve`: views, live updates, mail, the database probe,
-/// retention, the digest scheduler. Each ends when `shutdown` turns true.
+/// retention, notification mails, the digest scheduler. Each ends when `shutdown` turns true.
 fn spawn_workers(b: Background) -> Vec<JoinHandle<()>> {
     use actix_web::rt::spawn;
     let (db, settings, shutdown) = (b.db, b.settings, b.shutdown);
@@ -280,6 +283,12 @@ fn spawn_workers(b: Background) -> Vec<JoinHandle<()>> {
         spawn(crate::retention::run(
             db.clone(),
             settings.clone(),
+            shutdown.clone(),
+        )),
+        spawn(crate::notifications::mail::run(
+            db.clone(),
+            settings.clone(),
+            b.outbox.get_ref().clone(),
             shutdown.clone(),
         )),
         spawn(crate::newsletter::digest::run_scheduler(
@@ -318,6 +327,7 @@ struct Shared {
     stream_slots: web::Data<StreamSlots>,
     feed_cache: web::Data<FeedCache>,
     thread_pages: web::Data<ThreadPages>,
+    mutes: web::Data<MuteCache>,
     views: web::Data<ViewCounter>,
 }
 
@@ -348,6 +358,7 @@ fn http_server(
             .app_data(s.stream_slots)
             .app_data(s.feed_cache)
             .app_data(s.thread_pages)
+            .app_data(s.mutes)
             .app_data(s.views)
             .app_data(BodyLimit(body_limit))
             .app_data(request_timeout)

@@ -32,6 +32,10 @@ pub struct CommentView {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub status: CommentStatus,
+    /// Present (true) only in the pages of a signed-in reader who muted the author: clients
+    /// may collapse the comment.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub author_muted: bool,
     #[schema(no_recursion)]
     pub children: Vec<CommentView>,
 }
@@ -56,6 +60,7 @@ impl CommentView {
             created_at: comment.created_at.and_utc(),
             edited_at: comment.edited_at.map(|at| at.and_utc()),
             status,
+            author_muted: false,
             children,
         }
     }

@@ -319,9 +319,10 @@ pub async fn delete_comment(
             ));
         }
         if comment.status == CommentStatus::Deleted {
-            return Ok(((), None));
+            return Ok(((), Vec::new()));
         }
         limits.hit_account(conn, Limit::Writes, &user)?;
+        let mut events = Vec::new();
         if !own {
             moderation::audit(
                 conn,
@@ -333,12 +334,22 @@ pub async fn delete_comment(
                     previous: comment.body.as_deref(),
                 },
             )?;
+            events.extend(crate::notifications::comment_moderated(
+                conn,
+                id,
+                comment.author_id,
+                user.id,
+                crate::notifications::Moderated::Deleted,
+            )?);
         }
         let erase = own && comment.status == CommentStatus::Visible;
-        Ok((
-            (),
-            change_status(conn, &comment, CommentStatus::Deleted, erase)?,
-        ))
+        events.extend(change_status(
+            conn,
+            &comment,
+            CommentStatus::Deleted,
+            erase,
+        )?);
+        Ok(((), events))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -290,6 +290,14 @@ pub(crate) async fn list(
         }
     };
     let page = pages.0.get_or_build(&key, build).await?;
+    // The page is everyone's; a reader who muted someone gets it with those comments marked.
+    let mutes = req.app_data::<actix_web::web::Data<crate::notifications::MuteCache>>();
+    if let (Some(auth), Some(mutes)) = (auth, mutes) {
+        let muted = mutes.of(db, auth.id).await?;
+        if let Some(marked) = crate::notifications::mark_muted(&page.body, &muted) {
+            return Ok(Page::new(marked).respond(req));
+        }
+    }
     Ok(page.respond(req))
 }
 

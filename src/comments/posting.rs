@@ -21,8 +21,9 @@ use crate::markdown;
 use crate::ratelimit::RateLimits;
 
 /// Posts a comment in the caller's transaction: places it in the tree, counts it for its
-/// author (enforcing the per-account rate), and moves the discussion's `replies` and
-/// `last_activity_at`. Returns it and the live event to publish after the commit.
+/// author (enforcing the per-account rate), moves the discussion's `replies` and
+/// `last_activity_at`, and notifies who it concerns. Returns it and the live events to publish
+/// after the commit.
 ///
 /// Locks are taken in one order everywhere (the discussion, then comments, then accounts), so
 /// concurrent writers on PostgreSQL wait for each other instead of deadlocking.
@@ -33,12 +34,13 @@ pub(crate) fn post_comment(
     new: &NewComment,
     body_html: &str,
     rate_per_minute: Option<u32>,
-) -> Result<(CommentView, Option<String>), ApiError> {
+) -> Result<(CommentView, Vec<String>), ApiError> {
     let editor = crate::auth::sees_unpublished(Some(user.role));
     let discussion_id = thread.id(conn)?;
     let at = now();
     // First the discussion (the lock order), checked and moved in one statement.
-    let Some((_, event)) = discussions::comment_added(conn, discussion_id, at, editor)? else {
+    let Some((discussion, event)) = discussions::comment_added(conn, discussion_id, at, editor)?
+    else {
         let discussion = discussions::by_id(conn, discussion_id)
             .optional()?
             .filter(|(d, _)| visible(d, editor))
@@ -49,8 +51,8 @@ pub(crate) fn post_comment(
             thread.missing()
         });
     };
-    let (parent_id, depth, parent_path) = match new.parent_id {
-        None => (None, 0, String::new()),
+    let (parent_id, depth, parent_path, replied_to) = match new.parent_id {
+        None => (None, 0, String::new(), None),
         Some(target) => reply_place(conn, discussion_id, target)?,
     };
     // This locks the account's row (PostgreSQL), so the count below is exact.
@@ -102,22 +104,34 @@ pub(crate) fn post_comment(
         created_at: at,
         edited_at: None,
     };
-    let author = Some(crate::discussions::AuthorRow {
+    let author = crate::discussions::AuthorRow {
         id: user.id,
         username,
         display_name,
-    });
-    Ok((CommentView::new(comment, author, Vec::new()), event))
+    };
+    let mut events: Vec<String> = event.into_iter().collect();
+    events.extend(crate::notifications::comment_posted(
+        conn,
+        &crate::notifications::CommentPosted {
+            comment_id: id,
+            discussion: &discussion,
+            actor: &author,
+            replied_to,
+            body,
+            at,
+        },
+    )?);
+    Ok((CommentView::new(comment, Some(author), Vec::new()), events))
 }
 
-/// Where a reply to comment `target` goes: `(parent_id, depth, parent's path)`. The comment it
-/// attaches to (the target, or past the depth cap the target's parent) must be a visible
-/// comment of this discussion.
+/// Where a reply to comment `target` goes: `(parent_id, depth, parent's path, the target's
+/// author)`. The comment it attaches to (the target, or past the depth cap the target's parent)
+/// must be a visible comment of this discussion.
 pub(crate) fn reply_place(
     conn: &mut DbConn,
     discussion_id: i64,
     target: i64,
-) -> Result<(Option<i64>, i32, String), ApiError> {
+) -> Result<(Option<i64>, i32, String, Option<i64>), ApiError> {
     let not_here = || ApiError::invalid("parent_id", "is not a comment of this discussion");
     let target = repo::by_id(conn, target)
         .optional()?
@@ -138,7 +152,7 @@ pub(crate) fn reply_place(
              takes no replies",
         ));
     }
-    Ok((Some(parent), depth, path))
+    Ok((Some(parent), depth, path, target.author_id))
 }
 
 /// Posts a comment. The account is checked (session live, not banned, current role) inside

@@ -327,6 +327,14 @@ settings! {
     session_retention_days: u32 = "TRIBUNE_SESSION_RETENTION_DAYS", DefaultValue::Value("30"), |v, _| count(v, "days");
     /// how long sent and failed mails stay in the outbox
     mail_retention_days: u32 = "TRIBUNE_MAIL_RETENTION_DAYS", DefaultValue::Value("30"), |v, _| count(v, "days");
+    /// a notification mail waits this long after the first notification it tells of, to bundle what follows (`immediately` in readers' settings)
+    notification_mail_delay: Duration = "TRIBUNE_NOTIFICATION_MAIL_DELAY_SECONDS", DefaultValue::Value("60"),
+        |v, _| number(v, 0..=86_400, "a number of seconds from 0 to 86400").map(Duration::from_secs);
+    /// one notification mail per reader at most this often (what comes meanwhile waits for the next one)
+    notification_mail_interval: Duration = "TRIBUNE_NOTIFICATION_MAIL_INTERVAL_SECONDS", DefaultValue::Value("900"),
+        |v, _| number(v, 0..=604_800, "a number of seconds from 0 to 604800").map(Duration::from_secs);
+    /// how long read notifications are kept before the hourly purge removes them (unread ones: a year)
+    notification_retention_days: u32 = "TRIBUNE_NOTIFICATION_RETENTION_DAYS", DefaultValue::Value("90"), |v, _| count(v, "days");
     /// the most comments one page of threads carries (a larger thread continues on the next page)
     comment_page_max: usize = "TRIBUNE_COMMENT_PAGE_MAX", DefaultValue::Value("500"),
         |v, _| number(v, 1..=100_000, "a number of comments from 1 to 100000");

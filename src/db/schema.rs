@@ -285,3 +285,60 @@ diesel::table! {
         body_terms -> Text,
     }
 }
+
+diesel::table! {
+    /// A reader's notifications (see `notifications` and the migration for the columns).
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        comment_id -> BigInt,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        mail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// A reader's notification mail choices and pacing.
+    notification_settings (user_id) {
+        user_id -> BigInt,
+        replies -> Text,
+        mentions -> Text,
+        unsubscribe_token -> Text,
+        last_mailed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Who muted whom.
+    mutes (user_id, muted_id) {
+        user_id -> BigInt,
+        muted_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Single-use tickets that open a reader's own live stream.
+    stream_tickets (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(notifications -> comments (comment_id));
+diesel::joinable!(notification_settings -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(notifications, notification_settings, mutes);
+diesel::allow_tables_to_appear_in_same_query!(notifications, comments);
+diesel::allow_tables_to_appear_in_same_query!(notifications, discussions);
+diesel::allow_tables_to_appear_in_same_query!(notifications, users);
+diesel::allow_tables_to_appear_in_same_query!(notification_settings, comments);
+diesel::allow_tables_to_appear_in_same_query!(notification_settings, discussions);
+diesel::allow_tables_to_appear_in_same_query!(notification_settings, users);
+diesel::allow_tables_to_appear_in_same_query!(mutes, comments);
+diesel::allow_tables_to_appear_in_same_query!(mutes, discussions);
+diesel::allow_tables_to_appear_in_same_query!(mutes, users);

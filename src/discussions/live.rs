@@ -14,6 +14,11 @@
 //!
 //! Each SSE client has its own receiver: a client too slow to keep up misses events (and is
 //! told how many) instead of slowing anyone.
+//!
+//! The same bus carries events meant for one signed-in reader (their notifications, made by
+//! [`personal`]): each process hands them to that reader's own streams only
+//! ([`Live::personal_stream`]), looked up by account, so a busy site's events do not wake every
+//! open stream.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -50,6 +55,23 @@ pub struct Live {
     closing: watch::Receiver<bool>,
     /// PostgreSQL: the notifier's queue. `None` on SQLite.
     outgoing: Option<mpsc::Sender<String>>,
+    /// The signed-in readers with a stream open in this process, by account.
+    readers: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<str>>>>>,
+}
+
+/// Events one reader's streams buffer; a slower reader misses events (and is told how many).
+const READER_BUFFER: usize = 64;
+
+/// An event for one reader's own streams (a notification), to return from a [`Live::tx`]
+/// closure with the other events: `@{user_id} {json}` on the bus.
+pub fn personal(user_id: i64, json: &str) -> String {
+    format!("@{user_id} {json}")
+}
+
+/// The reader and the JSON of a [`personal`] event; `None` for a discussion event.
+fn parse_personal(payload: &str) -> Option<(i64, &str)> {
+    let (user, json) = payload.strip_prefix('@')?.split_once(' ')?;
+    Some((user.parse().ok()?, json))
 }
 
 impl Live {
@@ -65,6 +87,7 @@ impl Live {
             feed_cache,
             closing,
             outgoing,
+            readers: Arc::default(),
         }
     }
 
@@ -77,6 +100,13 @@ impl Live {
     pub fn deliver_all(&self, payloads: impl IntoIterator<Item = String>) {
         self.feed_cache.clear();
         for payload in payloads {
+            if let Some((user, json)) = parse_personal(&payload) {
+                let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(sender) = readers.get(&user) {
+                    let _ = sender.send(Arc::from(json));
+                }
+                continue;
+            }
             let _ = self.sender.send(Arc::from(payload));
         }
     }
@@ -107,11 +137,14 @@ impl Live {
     /// Runs `f` in a transaction and publishes the event it returns right after the commit, on
     /// the same blocking thread: a request cancelled meanwhile (a timeout, a client gone) still
     /// announces what it committed.
-    pub async fn tx<T, F>(&self, db: &Db, f: F) -> Result<T, crate::error::ApiError>
+    /// The events are any collection of texts: `Option<String>` for one discussion's event,
+    /// a `Vec` when a change also notifies readers ([`personal`]).
+    pub async fn tx<T, E, F>(&self, db: &Db, f: F) -> Result<T, crate::error::ApiError>
     where
-        F: FnOnce(&mut crate::db::DbConn) -> Result<(T, Option<String>), crate::error::ApiError>
+        F: FnOnce(&mut crate::db::DbConn) -> Result<(T, E), crate::error::ApiError>
             + Send
             + 'static,
+        E: IntoIterator<Item = String>,
         T: Send + 'static,
     {
         let live = self.clone();
@@ -131,41 +164,113 @@ impl Live {
         &self,
         slot: StreamSlot,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static {
-        let receiver = self.sender.subscribe();
-        let closing = self.closing.clone();
-        let hello = Bytes::from_static(b"retry: 3000\n: connected\n\n");
-        let deadline = tokio::time::Instant::now() + slot.lifetime;
-        futures_util::stream::unfold(
-            (receiver, closing, Some(hello), Some(slot)),
-            move |(mut receiver, mut closing, hello, slot)| async move {
-                let slot = slot?;
-                if let Some(hello) = hello {
-                    return Some((Ok(hello), (receiver, closing, None, Some(slot))));
-                }
-                if *closing.borrow() {
-                    return None;
-                }
-                let chunk = tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => {
-                        // The last chunk; the next poll finds no slot and ends the body.
-                        let bye = Bytes::from_static(b"retry: 1000\n: this stream has reached its lifetime; reconnect\n\n");
-                        drop(slot);
-                        return Some((Ok(bye), (receiver, closing, None, None)));
-                    }
-                    event = receiver.recv() => match event {
-                        Ok(json) => Bytes::from(format!("event: discussion\ndata: {json}\n\n")),
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            Bytes::from(format!(": {missed} events missed\n\n"))
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    },
-                    _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keep-alive\n\n"),
-                    _ = closing.changed() => return None,
-                };
-                Some((Ok(chunk), (receiver, closing, None, Some(slot))))
-            },
+        sse(
+            self.sender.subscribe(),
+            "discussion",
+            self.closing.clone(),
+            slot,
+            None,
         )
     }
+
+    /// One signed-in reader's SSE body: `event: notification` lines with their new
+    /// notifications ([`personal`] events), otherwise as [`Live::stream`].
+    pub fn personal_stream(
+        &self,
+        user_id: i64,
+        slot: StreamSlot,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static {
+        let receiver = {
+            let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+            readers
+                .entry(user_id)
+                .or_insert_with(|| broadcast::channel(READER_BUFFER).0)
+                .subscribe()
+        };
+        let reader = Reader {
+            readers: self.readers.clone(),
+            user_id,
+        };
+        sse(
+            receiver,
+            "notification",
+            self.closing.clone(),
+            slot,
+            Some(reader),
+        )
+    }
+}
+
+/// A reader's open stream: when the last one goes, the reader's channel goes too.
+struct Reader {
+    readers: Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<str>>>>>,
+    user_id: i64,
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if readers
+            .get(&self.user_id)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            readers.remove(&self.user_id);
+        }
+    }
+}
+
+/// What an open SSE body holds between chunks. The receiver is dropped before the reader
+/// (fields drop in order), so the reader sees its channel's count without it.
+struct Open {
+    receiver: broadcast::Receiver<Arc<str>>,
+    closing: watch::Receiver<bool>,
+    hello: Option<Bytes>,
+    slot: Option<StreamSlot>,
+    _reader: Option<Reader>,
+}
+
+/// An SSE body of `event: {event}` lines from `receiver`; see [`Live::stream`].
+fn sse(
+    receiver: broadcast::Receiver<Arc<str>>,
+    event: &'static str,
+    closing: watch::Receiver<bool>,
+    slot: StreamSlot,
+    reader: Option<Reader>,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static {
+    let deadline = tokio::time::Instant::now() + slot.lifetime;
+    let open = Open {
+        receiver,
+        closing,
+        hello: Some(Bytes::from_static(b"retry: 3000\n: connected\n\n")),
+        slot: Some(slot),
+        _reader: reader,
+    };
+    futures_util::stream::unfold(open, move |mut open| async move {
+        open.slot.as_ref()?;
+        if let Some(hello) = open.hello.take() {
+            return Some((Ok(hello), open));
+        }
+        if *open.closing.borrow() {
+            return None;
+        }
+        let chunk = tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {
+                // The last chunk; the next poll finds no slot and ends the body.
+                open.slot = None;
+                Bytes::from_static(b"retry: 1000\n: this stream has reached its lifetime; reconnect\n\n")
+            }
+            received = open.receiver.recv() => match received {
+                Ok(json) => Bytes::from(format!("event: {event}\ndata: {json}\n\n")),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    Bytes::from(format!(": {missed} events missed\n\n"))
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+            _ = tokio::time::sleep(KEEP_ALIVE) => Bytes::from_static(b": keep-alive\n\n"),
+            _ = open.closing.changed() => return None,
+        };
+        Some((Ok(chunk), open))
+    })
 }
 
 /// The live streams this process holds open: a few per client address, a cap on all (each is

@@ -18,6 +18,7 @@ use crate::discussions::live::Live;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
 use crate::ids::UserId;
+use crate::notifications;
 use crate::pagination;
 
 /// Why a moderator acted; optional.
@@ -184,14 +185,15 @@ pub async fn delete_topic(
 }
 
 /// Hides (`visible` -> `hidden`) or restores (`hidden` -> `visible`) a comment in the caller's
-/// transaction, moving the counters, and records it. Returns the comment and the live event.
+/// transaction, moving the counters, records it, and tells its author of a hiding. Returns
+/// the comment and the live events.
 pub(crate) fn change_visibility(
     conn: &mut crate::db::DbConn,
     user: &ActiveUser,
     id: i64,
     hide: bool,
     reason: Option<&str>,
-) -> Result<(comments::CommentRow, Option<String>), ApiError> {
+) -> Result<(comments::CommentRow, Vec<String>), ApiError> {
     let (comment, _) = comment_to_change(conn, id, user)?;
     if comment.status == CommentStatus::Deleted {
         return Err(ApiError::Forbidden("this comment is deleted".into()));
@@ -201,29 +203,50 @@ pub(crate) fn change_visibility(
     } else {
         (CommentStatus::Hidden, CommentStatus::Visible, "restore")
     };
-    let mut event = None;
+    let mut events = Vec::new();
     if comment.status == from {
-        event = comments::change_status(conn, &comment, to, false)?;
+        events.extend(comments::change_status(conn, &comment, to, false)?);
+        if hide {
+            events.extend(notifications::comment_moderated(
+                conn,
+                id,
+                comment.author_id,
+                user.id,
+                notifications::Moderated::Hidden,
+            )?);
+        }
     }
     repo::record(conn, UserId(user.id), action, "comment", id, reason, now())?;
     let row = comments::by_id(conn, id)
         .optional()?
         .ok_or_else(|| ApiError::NotFound("no such comment".into()))?;
-    Ok((row, event))
+    Ok((row, events))
 }
 
 /// A moderator deletes a comment (its text is kept for the record), in the caller's
-/// transaction, moving the counters if it was visible. Returns the live event.
+/// transaction, moving the counters if it was visible, and tells its author. Returns the
+/// live events.
 pub(crate) fn delete_as_moderator(
     conn: &mut crate::db::DbConn,
     user: &ActiveUser,
     id: i64,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Vec<String>, ApiError> {
     let (comment, _) = comment_to_change(conn, id, user)?;
     if comment.status == CommentStatus::Deleted {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    comments::change_status(conn, &comment, CommentStatus::Deleted, false)
+    let mut events: Vec<String> =
+        comments::change_status(conn, &comment, CommentStatus::Deleted, false)?
+            .into_iter()
+            .collect();
+    events.extend(notifications::comment_moderated(
+        conn,
+        id,
+        comment.author_id,
+        user.id,
+        notifications::Moderated::Deleted,
+    )?);
+    Ok(events)
 }
 
 async fn set_hidden(

@@ -312,14 +312,14 @@ pub fn report_comment(conn: &mut DbConn, report_id: i64) -> QueryResult<Option<(
         .optional()
 }
 
-/// Closes every open report of a comment with `resolution`. Returns how many.
+/// Closes every open report of a comment with `resolution`. Returns their reporters.
 pub fn resolve_reports(
     conn: &mut DbConn,
     comment_id: i64,
     moderator: i64,
     resolution: &str,
     at: NaiveDateTime,
-) -> QueryResult<usize> {
+) -> QueryResult<Vec<i64>> {
     use crate::db::schema::comment_reports as reports;
     diesel::update(
         reports::table
@@ -332,5 +332,6 @@ pub fn resolve_reports(
         reports::resolved_by.eq(Some(moderator)),
         reports::resolution.eq(Some(resolution)),
     ))
-    .execute(conn)
+    .returning(reports::reporter_id)
+    .get_results(conn)
 }

@@ -221,16 +221,20 @@ pub async fn resolve_report(
             let deleted = comments::by_id(conn, comment_id)
                 .optional()?
                 .is_none_or(|(c, _)| c.status == comments::CommentStatus::Deleted);
-            let event = match action {
-                Resolution::Dismiss => None,
+            let mut events = match action {
+                Resolution::Dismiss => Vec::new(),
                 // A comment deleted meanwhile is handled already.
-                Resolution::Hide if deleted => None,
+                Resolution::Hide if deleted => Vec::new(),
                 Resolution::Hide => {
                     change_visibility(conn, &user, comment_id, true, Some("reported"))?.1
                 }
                 Resolution::Delete => delete_as_moderator(conn, &user, comment_id)?,
             };
-            let closed = repo::resolve_reports(conn, comment_id, user.id, resolution, now())?;
+            let reporters = repo::resolve_reports(conn, comment_id, user.id, resolution, now())?;
+            let closed = reporters.len();
+            events.extend(crate::notifications::reports_resolved(
+                conn, comment_id, &reporters, user.id, resolution,
+            )?);
             repo::record(
                 conn,
                 UserId(user.id),
@@ -245,7 +249,7 @@ pub async fn resolve_report(
                 resolution,
                 reports_closed: closed as i64,
             };
-            Ok((resolved, event))
+            Ok((resolved, events))
         })
         .await?;
     Ok(web::Json(resolved))

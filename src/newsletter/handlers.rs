@@ -1,7 +1,6 @@
 //! Subscriptions: double opt-in, confirmation, unsubscription (with RFC 8058 one-click), and
 //! the signed-in user's own subscription.
 
-use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, NaiveDateTime};
 
@@ -18,6 +17,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{Json, ValidJson};
 use crate::ids::{SubscriberId, UserId};
 use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue, html_escape};
+use crate::pages::{Page, page, url_encode, wants_html};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 /// How long a confirmation link works.
@@ -190,14 +190,6 @@ fn posted_token(query: TokenQuery, body: &[u8]) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-/// A browser (our pages' buttons) rather than a program: it asks for HTML.
-fn wants_html(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
-
 /// Confirms a subscription with the token from the confirmation mail. Single use; 48 hours.
 /// The button of the link's page posts `?token=` and gets a page back; programs post JSON.
 #[utoipa::path(
@@ -230,36 +222,6 @@ pub async fn confirm(
     Ok(HttpResponse::Ok().json(SubscriptionStatus {
         status: "confirmed",
     }))
-}
-
-/// A small page of ours: no script, no style, the API's security headers; `button` is a form
-/// that POSTs to its action (the only way our pages change anything).
-struct Page<'a> {
-    title: &'a str,
-    text: &'a str,
-    /// `(action, label)`
-    button: Option<(&'a str, &'a str)>,
-}
-
-fn page(page: Page) -> HttpResponse {
-    let form = page.button.map_or(String::new(), |(action, label)| {
-        format!(
-            "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
-            html_escape(action),
-            html_escape(label),
-        )
-    });
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width\"><title>{title}</title></head><body><h1>{title}</h1>\
-         <p>{text}</p>{form}</body></html>",
-        title = html_escape(page.title),
-        text = html_escape(page.text),
-    );
-    HttpResponse::Ok()
-        .content_type(ContentType::html())
-        .insert_header(("Cache-Control", "no-store"))
-        .body(html)
 }
 
 /// The link in the confirmation mail, opened in a browser: a page with a button that POSTs.
@@ -369,19 +331,6 @@ pub async fn unsubscribe_page(query: web::Query<TokenQuery>) -> HttpResponse {
         ),
         "Unsubscribe",
     )
-}
-
-/// Percent-encodes a query value (tokens are base64url already; this keeps anything else
-/// harmless).
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The subscription as the account may see it: its own (confirmed through the mail's link), or

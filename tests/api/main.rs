@@ -14,6 +14,7 @@ mod jwt;
 mod mail;
 mod moderation;
 mod newsletter;
+mod notifications;
 mod operations;
 mod reads;
 mod search;

@@ -113,7 +113,7 @@ async fn every_documented_route_is_served() {
         for (method, _) in methods.iter().filter(|(_, present)| *present) {
             let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
             let request = app.client.request(method.clone(), app.url(&concrete));
-            if path.ends_with("/stream") {
+            if path == "/api/v1/discussions/stream" {
                 // An endless event stream: its head is the answer.
                 let res = request.send().await.unwrap();
                 assert_eq!(res.status(), 200, "{method} {path}");

@@ -1,0 +1,331 @@
+//! Notification mail, batched: a reader who chose `immediately` gets one mail once their
+//! oldest waiting notification is `TRIBUNE_NOTIFICATION_MAIL_DELAY_SECONDS` old, bundling
+//! everything that came meanwhile, and no more than one every
+//! `TRIBUNE_NOTIFICATION_MAIL_INTERVAL_SECONDS`; `daily` ones go in one mail at the
+//! newsletter digest's hour (`TRIBUNE_DIGEST_HOUR`), with what came since the last one.
+//!
+//! Each mail is made in one transaction with taking its notifications out of the queue: it
+//! is in the outbox exactly once (whatever crashes; the outbox key is a second guard when
+//! several processes run this), and the outbox delivers it. Every process runs [`run`]; on
+//! PostgreSQL the reader's settings row is locked while their mail is made.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Timelike};
+use tokio::sync::watch;
+
+use super::domain::{Kind, MailChoice, MailQueue, Topic};
+use super::dto::NotificationRow;
+use super::repo;
+use crate::config::Settings;
+use crate::db::{Db, DbConn, now};
+use crate::error::ApiError;
+use crate::mail::{NewMail, Outbox, enqueue, html_escape};
+
+/// Notifications one mail lists at most; the rest are counted ("and 12 more").
+const LISTED: i64 = 20;
+/// Readers mailed per round at most (the next round takes the rest).
+const READERS_PER_ROUND: i64 = 200;
+
+/// What making the mails needs to know.
+#[derive(Debug, Clone)]
+pub struct MailPlan {
+    pub delay: chrono::Duration,
+    pub interval: chrono::Duration,
+    pub digest_hour: u8,
+    pub public_url: String,
+}
+
+impl MailPlan {
+    pub fn from_settings(settings: &Settings) -> Self {
+        MailPlan {
+            delay: chrono::Duration::from_std(settings.notification_mail_delay).unwrap_or_default(),
+            interval: chrono::Duration::from_std(settings.notification_mail_interval)
+                .unwrap_or_default(),
+            digest_hour: settings.digest_hour,
+            public_url: settings.public_url.clone(),
+        }
+    }
+}
+
+/// Inside `serve`: makes the mails that are due, every few seconds, until `shutdown`.
+pub async fn run(db: Db, settings: Settings, outbox: Outbox, mut shutdown: watch::Receiver<bool>) {
+    let plan = MailPlan::from_settings(&settings);
+    let every = settings
+        .notification_mail_delay
+        .clamp(Duration::from_millis(200), Duration::from_secs(5));
+    loop {
+        let round = plan.clone();
+        match db
+            .run(move |conn| make_due_mails(conn, &round, now()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(made) => {
+                tracing::debug!(made, "notification mails enqueued");
+                outbox.wake();
+            }
+            Err(error) => tracing::warn!(%error, "notification mails: trying again later"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// The latest digest hour at or before `at`: daily mails carry what came before it.
+fn last_digest_time(at: NaiveDateTime, hour: u8) -> NaiveDateTime {
+    let today = at.date().and_hms_opt(u32::from(hour), 0, 0).unwrap_or(at);
+    if at.hour() >= u32::from(hour) {
+        today
+    } else {
+        today - chrono::Duration::days(1)
+    }
+}
+
+/// Enqueues every notification mail due at `at`. Returns how many were made.
+pub fn make_due_mails(
+    conn: &mut DbConn,
+    plan: &MailPlan,
+    at: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    let mut made = 0;
+    let queues = [
+        (MailQueue::Soon, at - plan.delay, at - plan.interval),
+        (MailQueue::Daily, last_digest_time(at, plan.digest_hour), at),
+    ];
+    for (queue, made_by, mailed_by) in queues {
+        for user in repo::due_readers(conn, queue, made_by, mailed_by, READERS_PER_ROUND)? {
+            let mailed = crate::db::transaction(conn, |conn| {
+                mail_reader(conn, plan, user, queue, mailed_by, at)
+            })?;
+            made += usize::from(mailed);
+        }
+    }
+    Ok(made)
+}
+
+/// Makes one reader's mail from `queue`, in the caller's transaction. Returns whether a mail
+/// was made (none when another process just made it, or nothing left to tell).
+fn mail_reader(
+    conn: &mut DbConn,
+    plan: &MailPlan,
+    user: i64,
+    queue: MailQueue,
+    mailed_by: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let settings = repo::settings_for_update(conn, user, &crate::auth::tokens::random_token())?;
+    if settings.last_mailed_at.is_some_and(|last| last > mailed_by) {
+        return Ok(false);
+    }
+    let (rows, shown, newest) = repo::queued(conn, user, queue, LISTED, at)?;
+    let Some(newest) = newest else {
+        return Ok(false);
+    };
+    repo::unqueue_up_to(conn, user, queue, newest)?;
+    // What the reader wants now (a choice changed since these came is honoured).
+    let choices = settings.choices();
+    let wanted = |kind: Kind| {
+        kind.topic()
+            .map(|topic| match topic {
+                Topic::Replies => choices.replies,
+                Topic::Mentions => choices.mentions,
+            })
+            .and_then(MailChoice::queue)
+            == Some(queue)
+    };
+    let rows: Vec<NotificationRow> = rows.into_iter().filter(|r| wanted(r.kind)).collect();
+    let Some(address) = repo::mail_address(conn, user, at)? else {
+        return Ok(false);
+    };
+    if rows.is_empty() {
+        return Ok(false);
+    }
+    let topics: Vec<Topic> = [Topic::Replies, Topic::Mentions]
+        .into_iter()
+        .filter(|t| rows.iter().any(|r| r.kind.topic() == Some(*t)))
+        .collect();
+    let more = (shown - rows.len() as i64).max(0);
+    let unsubscribe = unsubscribe_url(&plan.public_url, &settings.unsubscribe_token, &topics);
+    let (body_text, body_html) = compose(&rows, more, queue, &plan.public_url, &unsubscribe);
+    enqueue(
+        conn,
+        &NewMail {
+            dedup_key: format!("notifications:{user}:{newest}"),
+            recipient: address,
+            subject: subject(&rows, more),
+            body_text,
+            body_html: Some(body_html),
+            next_attempt_at: at,
+            created_at: at,
+            list_unsubscribe: Some(unsubscribe),
+            subscriber_id: None,
+            digest_day: None,
+            secret: None,
+        },
+    )?;
+    repo::set_last_mailed(conn, user, at)?;
+    Ok(true)
+}
+
+/// The one-click link that stops these topics' mails (RFC 8058; opened in a browser, a page
+/// with a button).
+pub fn unsubscribe_url(public_url: &str, token: &str, topics: &[Topic]) -> String {
+    let topics: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+    format!(
+        "{public_url}/api/v1/notifications/unsubscribe?token={}&topics={}",
+        crate::pages::url_encode(token),
+        topics.join(",")
+    )
+}
+
+/// What one notification says, in a sentence (before its excerpt).
+fn sentence(row: &NotificationRow) -> String {
+    let who = row
+        .actor
+        .as_ref()
+        .map_or_else(|| "Someone".to_string(), |a| a.display_name.clone());
+    let title = &row.title;
+    match row.kind {
+        Kind::Reply => format!("{who} replied to your comment in “{title}”"),
+        Kind::TopicComment => format!("{who} commented in your topic “{title}”"),
+        Kind::Mention => format!("{who} mentioned you in “{title}”"),
+        Kind::CommentHidden => format!("A moderator hid your comment in “{title}”"),
+        Kind::CommentDeleted => format!("A moderator deleted your comment in “{title}”"),
+        Kind::ReportResolved => format!("Your report in “{title}” was resolved"),
+    }
+}
+
+fn subject(rows: &[NotificationRow], more: i64) -> String {
+    let total = rows.len() as i64 + more;
+    match (rows, total) {
+        ([only], 1) => sentence(only),
+        _ if rows.iter().all(|r| r.kind == Kind::Mention) => {
+            format!("You were mentioned {total} times")
+        }
+        _ => format!("{total} new replies and mentions"),
+    }
+}
+
+/// The comment's address on the site.
+fn link(public_url: &str, row: &NotificationRow) -> String {
+    match &row.article_slug {
+        Some(slug) => format!(
+            "{public_url}/articles/{}#comment-{}",
+            crate::pages::url_encode(slug),
+            row.comment_id
+        ),
+        None => format!(
+            "{public_url}/discussions/{}#comment-{}",
+            row.discussion_id, row.comment_id
+        ),
+    }
+}
+
+/// The plain-text and HTML bodies.
+fn compose(
+    rows: &[NotificationRow],
+    more: i64,
+    queue: MailQueue,
+    public_url: &str,
+    unsubscribe: &str,
+) -> (String, String) {
+    let mut text = String::new();
+    let mut html = String::from(
+        "<!doctype html><html><body style=\"font-family:sans-serif;max-width:600px\">",
+    );
+    for row in rows {
+        let sentence = sentence(row);
+        let excerpt = row
+            .comment_body
+            .as_deref()
+            .map(|body| super::domain::excerpt(body, 200))
+            .unwrap_or_default();
+        let link = link(public_url, row);
+        text.push_str(&format!("{sentence}:\n  “{excerpt}”\n  {link}\n\n"));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a><br><q>{}</q></p>",
+            html_escape(&link),
+            html_escape(&sentence),
+            html_escape(&excerpt),
+        ));
+    }
+    if more > 0 {
+        let line = format!("…and {more} more.");
+        text.push_str(&format!("{line}\n\n"));
+        html.push_str(&format!("<p>{}</p>", html_escape(&line)));
+    }
+    let why = match queue {
+        MailQueue::Soon => {
+            "You get this mail because you asked to hear of replies and mentions by mail."
+        }
+        MailQueue::Daily => {
+            "You get this daily mail because you asked to hear of replies and mentions once a day."
+        }
+    };
+    text.push_str(&format!("--\n{why}\nStop these mails: {unsubscribe}\n"));
+    html.push_str(&format!(
+        "<hr><p style=\"color:#666;font-size:small\">{} <a href=\"{}\">Stop these mails</a>.</p></body></html>",
+        html_escape(why),
+        html_escape(unsubscribe),
+    ));
+    (text, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_mails_carry_what_came_before_the_last_digest_hour() {
+        let at = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(
+            last_digest_time(at("2026-12-05 07:30:00"), 6),
+            at("2026-12-05 06:00:00")
+        );
+        assert_eq!(
+            last_digest_time(at("2026-12-05 05:59:59"), 6),
+            at("2026-12-05 06:00:00") - chrono::Duration::days(1)
+        );
+    }
+
+    #[test]
+    fn mails_escape_what_readers_wrote() {
+        let row = NotificationRow {
+            id: 1,
+            kind: Kind::Reply,
+            actor: Some(crate::discussions::AuthorRow {
+                id: 2,
+                username: "eve".into(),
+                display_name: "<b>Eve</b>".into(),
+            }),
+            discussion_id: 3,
+            title: "A & B".into(),
+            article_slug: None,
+            comment_id: 4,
+            comment_body: Some("<script>x</script>".into()),
+            detail: None,
+            created_at: now(),
+            read_at: None,
+        };
+        let (text, html) = compose(
+            &[row],
+            2,
+            MailQueue::Soon,
+            "https://n.example",
+            "https://n.example/u",
+        );
+        assert!(
+            !html.contains("<b>Eve") && !html.contains("<script>"),
+            "{html}"
+        );
+        assert!(html.contains("A &amp; B"), "{html}");
+        assert!(
+            text.contains("https://n.example/discussions/3#comment-4"),
+            "{text}"
+        );
+        assert!(text.contains("2 more"), "{text}");
+    }
+}
