@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 /// What happened; stored as its `as_str` text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = NotificationKind)]
 pub enum Kind {
     /// Someone replied to the reader's comment.
     Reply,
@@ -75,6 +76,7 @@ impl TryFrom<String> for Kind {
 /// The two kinds of notification mail a reader chooses for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = MailTopic)]
 pub enum Topic {
     /// Replies to the reader's comments and comments in the reader's topics.
     Replies,
