@@ -91,7 +91,7 @@ measure "POST a reply (notifies the parent's and the topic's authors)" 64 "$url"
 DURATION=5s measure "POST a reply, all to one comment (the burst)" 64 "$url" "$work/burst.lua"
 sleep 3
 count=$(curl -s -H "Authorization: Bearer $reader" "$url/api/v1/me/notifications/unread-count")
-echo "the burst's target's author: unread $count (the count stops at 1000)" >&2
+echo "the burst's target's author: unread $count (the count stops at 100)" >&2
 measure "GET /me/notifications (page 1 of 20)" 32 "$url/api/v1/me/notifications" "" "$reader"
 measure "GET /me/notifications?unread=true" 32 "$url/api/v1/me/notifications?unread=true" "" "$reader"
 measure "GET /me/notifications/unread-count" 32 "$url/api/v1/me/notifications/unread-count" "" "$reader"

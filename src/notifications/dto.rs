@@ -103,13 +103,13 @@ pub struct NotificationQuery {
     pub limit: Option<i64>,
 }
 
-/// The most unread notifications counted: a larger count shows as this.
-pub const UNREAD_COUNT_MAX: i64 = 1000;
+/// The most unread notifications counted: a larger count shows as this (a badge says "99+").
+pub const UNREAD_COUNT_MAX: i64 = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnreadCount {
-    /// Unread notifications, up to 1000 (1000 means "1000 or more").
-    #[schema(maximum = 1000)]
+    /// Unread notifications, up to 100 (100 means "100 or more": show "99+").
+    #[schema(maximum = 100)]
     pub count: i64,
 }
 

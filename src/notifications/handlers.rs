@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use chrono::Duration;
 
 use super::MuteCache;
-use super::domain::{Kind, MailChoice, Topic};
+use super::domain::{MailChoice, Topic};
 use super::dto::*;
 use super::repo;
 use crate::auth::tokens::{random_token, token_hash};
@@ -290,8 +290,8 @@ pub async fn put_settings(
     Ok(web::Json(settings))
 }
 
-/// Stores `wanted` over `current`, and takes the notifications of a kind turned off out of
-/// the mail queues (one whose choice changed otherwise is mailed as the new choice says).
+/// Stores `wanted` over `current`; the notifications of a kind turned off leave the mail
+/// queues at once (other changes are sorted by the mail worker).
 fn save(
     conn: &mut DbConn,
     user: i64,
@@ -299,19 +299,12 @@ fn save(
     wanted: NotificationSettings,
 ) -> Result<(), ApiError> {
     repo::set_choices(conn, user, wanted)?;
-    let kinds_of = |topic: Topic| -> Vec<&'static str> {
-        Kind::ALL
-            .into_iter()
-            .filter(|k| k.topic() == Some(topic))
-            .map(Kind::as_str)
-            .collect()
-    };
     for (topic, was, now) in [
         (Topic::Replies, current.replies, wanted.replies),
         (Topic::Mentions, current.mentions, wanted.mentions),
     ] {
         if now != was && now == MailChoice::Off {
-            repo::unqueue(conn, user, &kinds_of(topic))?;
+            repo::requeue(conn, user, &super::kinds_of(topic), None)?;
         }
     }
     Ok(())

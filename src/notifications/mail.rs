@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, Timelike};
 use tokio::sync::watch;
 
-use super::domain::{Kind, MailChoice, MailQueue, Topic};
+use super::domain::{Kind, MailQueue, Topic};
 use super::dto::NotificationRow;
 use super::repo;
 use crate::config::Settings;
@@ -120,23 +120,20 @@ fn mail_reader(
     if settings.last_mailed_at.is_some_and(|last| last > mailed_by) {
         return Ok(false);
     }
+    // Sort what waits by the reader's choices now: new notifications all wait in `soon`, and
+    // a choice may have changed since others came.
+    let choices = settings.choices();
+    for (topic, choice) in [
+        (Topic::Replies, choices.replies),
+        (Topic::Mentions, choices.mentions),
+    ] {
+        repo::requeue(conn, user, &super::kinds_of(topic), choice.queue())?;
+    }
     let (rows, shown, newest) = repo::queued(conn, user, queue, LISTED, at)?;
     let Some(newest) = newest else {
         return Ok(false);
     };
     repo::unqueue_up_to(conn, user, queue, newest)?;
-    // What the reader wants now (a choice changed since these came is honoured).
-    let choices = settings.choices();
-    let wanted = |kind: Kind| {
-        kind.topic()
-            .map(|topic| match topic {
-                Topic::Replies => choices.replies,
-                Topic::Mentions => choices.mentions,
-            })
-            .and_then(MailChoice::queue)
-            == Some(queue)
-    };
-    let rows: Vec<NotificationRow> = rows.into_iter().filter(|r| wanted(r.kind)).collect();
     let Some(address) = repo::mail_address(conn, user, at)? else {
         return Ok(false);
     };

@@ -83,57 +83,55 @@ pub fn comment_posted(conn: &mut DbConn, posted: &CommentPosted) -> Result<Vec<S
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
+    // Readers' mail choices are not read here (the busiest write): every mailable
+    // notification waits in the `soon` queue, and the mail worker sorts it by the reader's
+    // choice when it comes to it (see `mail`).
     let ids: Vec<i64> = wanted.iter().map(|(id, _)| *id).collect();
-    let choices = repo::recipients(conn, &ids, posted.actor.id)?;
-    let mut rows = Vec::new();
-    for (user, kind) in wanted {
-        let Some(recipient) = choices.iter().find(|c| c.id == user) else {
-            continue;
-        };
-        if recipient.muted {
-            continue;
-        }
-        let choice = match kind.topic() {
-            Some(domain::Topic::Replies) => &recipient.replies,
-            Some(domain::Topic::Mentions) => &recipient.mentions,
-            None => &None,
-        };
-        let choice = choice
-            .as_deref()
-            .and_then(domain::MailChoice::parse)
-            .unwrap_or_default();
-        rows.push(repo::NewNotification {
+    let muted = repo::muted_among(conn, &ids, posted.actor.id)?;
+    let rows: Vec<repo::NewNotification> = wanted
+        .into_iter()
+        .filter(|(user, _)| !muted.contains(user))
+        .map(|(user, kind)| repo::NewNotification {
             user_id: user,
             kind: kind.as_str(),
             actor_id: Some(posted.actor.id),
             comment_id: posted.comment_id,
             detail: None,
             created_at: posted.at,
-            mail: choice.queue().map(|q| q.as_str()),
-        });
-    }
-    let ids = repo::insert(conn, &rows)?;
-    let events = rows
-        .iter()
-        .zip(ids)
-        .filter_map(|(row, id)| {
-            let shown = NotificationRow {
-                id,
-                kind: Kind::parse(row.kind)?,
-                actor: Some(posted.actor.clone()),
-                discussion_id: discussion.id,
-                title: discussion.title.clone(),
-                article_slug: discussion.article_slug.clone(),
-                comment_id: posted.comment_id,
-                comment_body: Some(posted.body.to_string()),
-                detail: None,
-                created_at: posted.at,
-                read_at: None,
-            };
-            event(row.user_id, shown)
+            mail: kind.topic().map(|_| domain::MailQueue::Soon.as_str()),
         })
         .collect();
+    let ids = repo::insert(conn, &rows)?;
+    // One notification as its readers see it; each reader's differs by id and kind.
+    let mut shown = Notification::from(NotificationRow {
+        id: 0,
+        kind: Kind::Reply,
+        actor: Some(posted.actor.clone()),
+        discussion_id: discussion.id,
+        title: discussion.title.clone(),
+        article_slug: discussion.article_slug.clone(),
+        comment_id: posted.comment_id,
+        comment_body: Some(posted.body.to_string()),
+        detail: None,
+        created_at: posted.at,
+        read_at: None,
+    });
+    let mut events = Vec::with_capacity(rows.len());
+    for (row, id) in rows.iter().zip(ids) {
+        shown.id = id;
+        shown.kind = Kind::parse(row.kind).unwrap_or(Kind::Reply);
+        events.extend(event_of(row.user_id, &shown));
+    }
     Ok(events)
+}
+
+/// The kinds one mail choice covers.
+pub(crate) fn kinds_of(topic: domain::Topic) -> Vec<&'static str> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| k.topic() == Some(topic))
+        .map(Kind::as_str)
+        .collect()
 }
 
 /// What a moderator did to a comment, for its author's notification.
@@ -221,7 +219,11 @@ fn notify_of_moderation(
 
 /// The live event of one notification, for its reader's streams.
 fn event(user: i64, row: NotificationRow) -> Option<String> {
-    let json = serde_json::to_string(&Notification::from(row)).ok()?;
+    event_of(user, &Notification::from(row))
+}
+
+fn event_of(user: i64, notification: &Notification) -> Option<String> {
+    let json = serde_json::to_string(notification).ok()?;
     Some(personal(user, &json))
 }
 

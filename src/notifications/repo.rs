@@ -26,32 +26,12 @@ pub struct NewNotification {
     pub mail: Option<&'static str>,
 }
 
-/// A reader a comment would notify: their mail choices (none: the defaults), and whether they
-/// muted the comment's author.
-#[derive(Debug, Queryable)]
-pub struct Recipient {
-    pub id: i64,
-    pub replies: Option<String>,
-    pub mentions: Option<String>,
-    pub muted: bool,
-}
-
-/// The readers a comment would notify, as [`Recipient`]s; those who no longer exist are left
-/// out.
-pub fn recipients(conn: &mut DbConn, ids: &[i64], actor: i64) -> QueryResult<Vec<Recipient>> {
-    users::table
-        .left_join(notification_settings::table)
-        .filter(users::id.eq_any(ids))
-        .select((
-            users::id,
-            notification_settings::replies.nullable(),
-            notification_settings::mentions.nullable(),
-            exists(
-                mutes::table
-                    .filter(mutes::user_id.eq(users::id))
-                    .filter(mutes::muted_id.eq(actor)),
-            ),
-        ))
+/// Which of these readers muted `actor`.
+pub fn muted_among(conn: &mut DbConn, ids: &[i64], actor: i64) -> QueryResult<Vec<i64>> {
+    mutes::table
+        .filter(mutes::muted_id.eq(actor))
+        .filter(mutes::user_id.eq_any(ids))
+        .select(mutes::user_id)
         .load(conn)
 }
 
@@ -63,16 +43,15 @@ pub fn ids_of_usernames(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<i
         .load(conn)
 }
 
-/// Stores notifications; their ids, in order.
+/// Stores notifications, in one statement; their ids, in order.
 pub fn insert(conn: &mut DbConn, rows: &[NewNotification]) -> QueryResult<Vec<i64>> {
-    rows.iter()
-        .map(|row| {
-            diesel::insert_into(notifications::table)
-                .values(row)
-                .returning(notifications::id)
-                .get_result(conn)
-        })
-        .collect()
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    per_backend!(conn, |c| diesel::insert_into(notifications::table)
+        .values(rows)
+        .returning(notifications::id)
+        .get_results(c))
 }
 
 /// The notifications a reader may see now: about a comment that is still visible (unless it
@@ -328,15 +307,21 @@ pub fn set_choices(
         .execute(conn)
 }
 
-/// Takes notifications of a mail topic out of the mail queues (the reader turned it off).
-pub fn unqueue(conn: &mut DbConn, user: i64, kinds: &[&str]) -> QueryResult<usize> {
+/// Puts a reader's waiting notifications of these kinds in `queue` (none: not to be mailed),
+/// as the reader's choice for them says now.
+pub fn requeue(
+    conn: &mut DbConn,
+    user: i64,
+    kinds: &[&str],
+    queue: Option<MailQueue>,
+) -> QueryResult<usize> {
     diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(user))
             .filter(notifications::mail.is_not_null())
             .filter(notifications::kind.eq_any(kinds)),
     )
-    .set(notifications::mail.eq(None::<String>))
+    .set(notifications::mail.eq(queue.map(MailQueue::as_str)))
     .execute(conn)
 }
 
