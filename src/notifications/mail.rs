@@ -55,23 +55,46 @@ pub async fn run(db: Db, settings: Settings, outbox: Outbox, mut shutdown: watch
         .notification_mail_delay
         .clamp(Duration::from_millis(200), Duration::from_secs(5));
     loop {
-        let round = plan.clone();
-        match db
-            .run(move |conn| make_due_mails(conn, &round, now()))
-            .await
-        {
-            Ok(0) => {}
-            Ok(made) => {
-                tracing::debug!(made, "notification mails enqueued");
-                outbox.wake();
-            }
-            Err(error) => tracing::warn!(%error, "notification mails: trying again later"),
+        let made = mail_round(&db, &plan).await;
+        if made > 0 {
+            tracing::debug!(made, "notification mails enqueued");
+            outbox.wake();
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// One round: which readers are due, then each one's mail in its own transaction and its own
+/// turn at the pool (a round never holds a connection that readers' requests wait for).
+async fn mail_round(db: &Db, plan: &MailPlan) -> usize {
+    let at = now();
+    let round = plan.clone();
+    let due = match db.run(move |conn| due(conn, &round, at)).await {
+        Ok(due) => due,
+        Err(error) => {
+            tracing::warn!(%error, "notification mails: trying again later");
+            return 0;
+        }
+    };
+    let mut made = 0;
+    for (user, queue, mailed_by) in due {
+        let plan = plan.clone();
+        let mailed = db
+            .run(move |conn| {
+                crate::db::transaction(conn, |conn| {
+                    mail_reader(conn, &plan, user, queue, mailed_by, at)
+                })
+            })
+            .await;
+        match mailed {
+            Ok(mailed) => made += usize::from(mailed),
+            Err(error) => tracing::warn!(%error, user, "notification mail: trying again later"),
+        }
+    }
+    made
 }
 
 /// The latest digest hour at or before `at`: daily mails carry what came before it.
@@ -84,26 +107,23 @@ fn last_digest_time(at: NaiveDateTime, hour: u8) -> NaiveDateTime {
     }
 }
 
-/// Enqueues every notification mail due at `at`. Returns how many were made.
-pub fn make_due_mails(
+/// The readers whose mail is due at `at`, with the queue and the time their last mail must
+/// be older than.
+pub fn due(
     conn: &mut DbConn,
     plan: &MailPlan,
     at: NaiveDateTime,
-) -> Result<usize, ApiError> {
-    let mut made = 0;
+) -> Result<Vec<(i64, MailQueue, NaiveDateTime)>, ApiError> {
     let queues = [
         (MailQueue::Soon, at - plan.delay, at - plan.interval),
         (MailQueue::Daily, last_digest_time(at, plan.digest_hour), at),
     ];
+    let mut due = Vec::new();
     for (queue, made_by, mailed_by) in queues {
-        for user in repo::due_readers(conn, queue, made_by, mailed_by, READERS_PER_ROUND)? {
-            let mailed = crate::db::transaction(conn, |conn| {
-                mail_reader(conn, plan, user, queue, mailed_by, at)
-            })?;
-            made += usize::from(mailed);
-        }
+        let readers = repo::due_readers(conn, queue, made_by, mailed_by, READERS_PER_ROUND)?;
+        due.extend(readers.into_iter().map(|user| (user, queue, mailed_by)));
     }
-    Ok(made)
+    Ok(due)
 }
 
 /// Makes one reader's mail from `queue`, in the caller's transaction. Returns whether a mail
