@@ -201,6 +201,7 @@ pub fn unread_count(
     let ids: Vec<i64> = visible_to!(user, now)
         .filter(notifications::read_at.is_null())
         .select(notifications::id)
+        .order(notifications::id.desc())
         .limit(max)
         .load(conn)?;
     Ok(ids.len() as i64)
@@ -226,19 +227,40 @@ pub fn mark_read(
     }
 }
 
-/// Removes notifications read before `read_before`, and unread ones made before
-/// `made_before`. Returns how many.
+/// Removes notifications read before `read_before`, and the oldest ones made before
+/// `made_before` (read or not, and those of deleted comments: the inbox hides them). Returns how
+/// many.
 pub fn purge(
     conn: &mut DbConn,
     read_before: NaiveDateTime,
     made_before: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let read = diesel::delete(notifications::table.filter(notifications::read_at.lt(read_before)))
-        .execute(conn)?;
-    let old =
-        diesel::delete(notifications::table.filter(notifications::created_at.lt(made_before)))
+    let mut removed =
+        diesel::delete(notifications::table.filter(notifications::read_at.lt(read_before)))
             .execute(conn)?;
-    Ok(read + old)
+    // There is no index on `created_at`: ids grow with time, so the old ones are the first
+    // ids; take them a thousand at a time until one is young enough.
+    loop {
+        let oldest: Vec<(i64, NaiveDateTime)> = notifications::table
+            .select((notifications::id, notifications::created_at))
+            .order(notifications::id.asc())
+            .limit(1000)
+            .load(conn)?;
+        let old: Vec<i64> = oldest
+            .iter()
+            .take_while(|(_, at)| *at < made_before)
+            .map(|(id, _)| *id)
+            .collect();
+        if old.is_empty() {
+            return Ok(removed);
+        }
+        let done = old.len() < oldest.len() || oldest.len() < 1000;
+        removed += diesel::delete(notifications::table.filter(notifications::id.eq_any(&old)))
+            .execute(conn)?;
+        if done {
+            return Ok(removed);
+        }
+    }
 }
 
 // Settings.

@@ -601,3 +601,50 @@ async fn old_read_notifications_are_purged() {
         ["topic_comment"]
     );
 }
+
+#[actix_web::test]
+async fn a_deleted_topics_notifications_leave_the_inbox() {
+    let app = TestApp::spawn().await;
+    let moderator = app.with_role("mod", "moderator").await;
+    let alice = app.signed_up("alice").await;
+    let bob = app.signed_up("bob").await;
+    let topic = app.topic(&alice.access, "Gone soon").await;
+    app.commented(&bob.access, topic, "Hello", None).await;
+    assert_eq!(app.unread(&alice.access).await, 1);
+    let res = app.delete_topic_as_staff(&moderator.access, topic).await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    assert_eq!(app.unread(&alice.access).await, 0);
+    assert!(
+        app.inbox(&alice.access, "").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// With several processes on PostgreSQL, a notification made on one reaches the reader's
+/// stream on another (SQLite serves a site from one process).
+#[actix_web::test]
+async fn a_notification_reaches_the_readers_stream_on_another_process() {
+    let one = TestApp::spawn().await;
+    if !one.db.is_postgres() {
+        return;
+    }
+    let two = one.another_process(&[]).await;
+    let alice = one.signed_up("alice").await;
+    let bob = one.signed_up("bob").await;
+    let topic = one.topic(&alice.access, "Across processes").await;
+    let mut stream = two
+        .client
+        .get(two.url("/api/v1/me/stream"))
+        .insert_header(("Authorization", format!("Bearer {}", alice.access)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    read_until(&mut stream, ": connected").await;
+    one.commented(&bob.access, topic, "From the first process", None)
+        .await;
+    let received = read_until(&mut stream, "From the first process").await;
+    assert!(received.contains("event: notification"), "{received}");
+}
