@@ -8,10 +8,16 @@ use super::domain::{Kind, MailChoice, MailQueue};
 use super::dto::{NotificationRow, NotificationSettings};
 use crate::db::DbConn;
 use crate::db::schema::{
-    comments, discussions, mutes, notification_settings, notifications, stream_tickets, users,
+    comments, discussions, mutes, notification_settings, notifications, users,
 };
 use crate::discussions::AuthorRow;
 use crate::{locked, per_backend};
+
+mod muting;
+mod tickets;
+
+pub use muting::*;
+pub use tickets::*;
 
 /// A notification to store.
 #[derive(Debug, Clone, Insertable)]
@@ -445,126 +451,4 @@ pub fn mail_address(
         .select(users::email)
         .first(conn)
         .optional()
-}
-
-// Mutes.
-
-pub fn mute(conn: &mut DbConn, user: i64, muted: i64, at: NaiveDateTime) -> QueryResult<usize> {
-    let row = (
-        mutes::user_id.eq(user),
-        mutes::muted_id.eq(muted),
-        mutes::created_at.eq(at),
-    );
-    per_backend!(conn, |c| diesel::insert_into(mutes::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))
-}
-
-pub fn unmute(conn: &mut DbConn, user: i64, muted: i64) -> QueryResult<usize> {
-    diesel::delete(mutes::table.find((user, muted))).execute(conn)
-}
-
-pub fn mute_count(conn: &mut DbConn, user: i64) -> QueryResult<i64> {
-    mutes::table
-        .filter(mutes::user_id.eq(user))
-        .count()
-        .get_result(conn)
-}
-
-pub fn muted_ids(conn: &mut DbConn, user: i64) -> QueryResult<Vec<i64>> {
-    mutes::table
-        .filter(mutes::user_id.eq(user))
-        .select(mutes::muted_id)
-        .order(mutes::muted_id.asc())
-        .load(conn)
-}
-
-/// A page of the accounts a reader muted, by account id after `after`.
-pub fn mutes_page(
-    conn: &mut DbConn,
-    user: i64,
-    after: Option<i64>,
-    limit: i64,
-) -> QueryResult<Vec<(AuthorRow, NaiveDateTime)>> {
-    let mut query = mutes::table
-        .inner_join(users::table.on(users::id.eq(mutes::muted_id)))
-        .filter(mutes::user_id.eq(user))
-        .select((
-            (users::id, users::username, users::display_name),
-            mutes::created_at,
-        ))
-        .order(mutes::muted_id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(mutes::muted_id.gt(after));
-    }
-    let rows: Vec<((i64, String, String), NaiveDateTime)> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|((id, username, display_name), at)| {
-            (
-                AuthorRow {
-                    id,
-                    username,
-                    display_name,
-                },
-                at,
-            )
-        })
-        .collect())
-}
-
-pub fn user_exists(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    diesel::select(exists(users::table.find(id))).get_result(conn)
-}
-
-// Stream tickets.
-
-pub fn add_ticket(
-    conn: &mut DbConn,
-    hash: &str,
-    user: i64,
-    expires_at: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::insert_into(stream_tickets::table)
-        .values((
-            stream_tickets::token_hash.eq(hash),
-            stream_tickets::user_id.eq(user),
-            stream_tickets::expires_at.eq(expires_at),
-        ))
-        .execute(conn)
-}
-
-/// Uses a ticket up: its account, if it was there and not expired (then it is gone; a
-/// second use finds nothing, on any process).
-pub fn take_ticket(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> QueryResult<Option<i64>> {
-    let user: Option<i64> = stream_tickets::table
-        .find(hash)
-        .filter(stream_tickets::expires_at.gt(now))
-        .select(stream_tickets::user_id)
-        .first(conn)
-        .optional()?;
-    let Some(user) = user else { return Ok(None) };
-    let taken = diesel::delete(
-        stream_tickets::table
-            .find(hash)
-            .filter(stream_tickets::expires_at.gt(now)),
-    )
-    .execute(conn)?;
-    Ok((taken == 1).then_some(user))
-}
-
-/// A reader's live tickets (each costs a row until used or expired).
-pub fn ticket_count(conn: &mut DbConn, user: i64, now: NaiveDateTime) -> QueryResult<i64> {
-    stream_tickets::table
-        .filter(stream_tickets::user_id.eq(user))
-        .filter(stream_tickets::expires_at.gt(now))
-        .count()
-        .get_result(conn)
-}
-
-pub fn purge_tickets(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(stream_tickets::table.filter(stream_tickets::expires_at.le(now))).execute(conn)
 }
