@@ -56,13 +56,6 @@ impl Kind {
             Kind::CommentHidden | Kind::CommentDeleted | Kind::ReportResolved => None,
         }
     }
-
-    /// Whether the notification is about someone else's comment, which must still be visible
-    /// for the notification to show (a moderator's act on the reader's own comment shows
-    /// whatever became of it).
-    pub const fn about_others_comment(self) -> bool {
-        matches!(self, Kind::Reply | Kind::TopicComment | Kind::Mention)
-    }
 }
 
 impl TryFrom<String> for Kind {

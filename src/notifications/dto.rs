@@ -113,9 +113,6 @@ pub struct UnreadCount {
     pub count: i64,
 }
 
-/// Notifications marked read at most per request.
-pub const READ_IDS_MAX: usize = 100;
-
 /// Which notifications to mark read: `{"ids": [...]}` (up to 100 of one's own; others' and
 /// unknown ids are skipped) or `{"all": true}`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -90,7 +90,8 @@ macro_rules! visible_to {
     }};
 }
 
-/// The kinds about someone else's comment (see [`Kind::about_others_comment`]).
+/// The kinds about someone else's comment, which must still be visible for the notification
+/// to show (a moderator's act on the reader's own comment shows whatever became of it).
 const OTHERS_COMMENTS: [&str; 3] = [
     Kind::Reply.as_str(),
     Kind::TopicComment.as_str(),
