@@ -49,6 +49,8 @@ pub mod page_cache;
 pub mod pages;
 /// `?limit=`, opaque keyset cursors, and ETags for lists.
 pub mod pagination;
+/// Premoderation: word rules, holds for new and risky writers, the moderators' queue.
+pub mod premoderation;
 /// The client's address (through trusted proxies) and every rate limit, counted in the database.
 pub mod ratelimit;
 /// What is kept for how long: the hourly purge of `serve` and `tribune purge`.

@@ -30,6 +30,7 @@ use crate::extract::BodyLimit;
 use crate::mail::{Mailer, Outbox};
 use crate::notifications::MuteCache;
 use crate::openapi::{KnownRoutes, SpecYaml};
+use crate::premoderation::Premoderation;
 use crate::ratelimit::{RateLimits, TrustedProxies};
 use crate::telemetry::{Metrics, RequestSpan, observe};
 
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(crate::comments::routes)
         .configure(crate::newsletter::routes)
         .configure(crate::moderation::routes)
+        .configure(crate::premoderation::routes)
         .configure(crate::search::routes)
         .configure(crate::notifications::routes);
 }
@@ -141,6 +143,7 @@ impl Application {
             feed_cache,
             thread_pages: web::Data::new(ThreadPages::new(settings.thread_cache_bytes)),
             mutes: web::Data::new(MuteCache::default()),
+            premoderation: web::Data::new(Premoderation::new(&settings)),
             views,
         };
         let signals = StopSignals::install()?;
@@ -328,6 +331,7 @@ struct Shared {
     feed_cache: web::Data<FeedCache>,
     thread_pages: web::Data<ThreadPages>,
     mutes: web::Data<MuteCache>,
+    premoderation: web::Data<Premoderation>,
     views: web::Data<ViewCounter>,
 }
 
@@ -359,6 +363,7 @@ fn http_server(
             .app_data(s.feed_cache)
             .app_data(s.thread_pages)
             .app_data(s.mutes)
+            .app_data(s.premoderation)
             .app_data(s.views)
             .app_data(BodyLimit(body_limit))
             .app_data(request_timeout)

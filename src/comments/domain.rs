@@ -14,6 +14,10 @@ pub enum CommentStatus {
     /// Hidden by a moderator.
     Hidden,
     Deleted,
+    /// Held for a moderator (premoderation): seen only by its author and moderators.
+    Pending,
+    /// Refused by a moderator after it was held: seen only by moderators.
+    Rejected,
 }
 
 impl CommentStatus {
@@ -22,8 +26,27 @@ impl CommentStatus {
             CommentStatus::Visible => "visible",
             CommentStatus::Hidden => "hidden",
             CommentStatus::Deleted => "deleted",
+            CommentStatus::Pending => "pending",
+            CommentStatus::Rejected => "rejected",
         }
     }
+
+    /// Whether readers' threads show it (visible, or in its place as hidden or deleted).
+    /// Held and rejected comments were never published: they have no place there.
+    pub fn published(self) -> bool {
+        !matches!(self, CommentStatus::Pending | CommentStatus::Rejected)
+    }
+}
+
+/// Whose held comments a page of threads shows besides the published ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Held {
+    /// None: what every reader sees.
+    None,
+    /// This reader's own, marked `pending`.
+    Of(i64),
+    /// All, held and rejected (moderators).
+    All,
 }
 
 impl TryFrom<String> for CommentStatus {
@@ -34,6 +57,8 @@ impl TryFrom<String> for CommentStatus {
             "visible" => Ok(CommentStatus::Visible),
             "hidden" => Ok(CommentStatus::Hidden),
             "deleted" => Ok(CommentStatus::Deleted),
+            "pending" => Ok(CommentStatus::Pending),
+            "rejected" => Ok(CommentStatus::Rejected),
             other => Err(format!("`{other}` is not a comment status")),
         }
     }

@@ -23,9 +23,11 @@ pub struct CommentView {
     pub depth: i32,
     /// Null once the comment is deleted.
     pub author: Option<Author>,
-    /// Markdown; null when hidden or deleted.
+    /// Markdown; null when hidden, deleted or rejected (moderators see hidden and rejected
+    /// text). A `pending` comment (held for a moderator) reaches only its author and
+    /// moderators.
     pub body: Option<String>,
-    /// `body` rendered to sanitized HTML; null when hidden or deleted.
+    /// `body` rendered to sanitized HTML; null when `body` is.
     pub body_html: Option<String>,
     /// Upvotes minus downvotes.
     pub score: i64,
@@ -43,7 +45,8 @@ pub struct CommentView {
 impl CommentView {
     pub fn new(comment: Comment, author: Option<AuthorRow>, children: Vec<CommentView>) -> Self {
         let status = comment.status;
-        let shown = status == CommentStatus::Visible;
+        // A pending comment reaches only its author and moderators.
+        let shown = matches!(status, CommentStatus::Visible | CommentStatus::Pending);
         CommentView {
             id: comment.id,
             discussion_id: comment.discussion_id,
@@ -67,9 +70,13 @@ impl CommentView {
 }
 
 impl CommentView {
-    /// As moderators see it: a hidden comment's text too (a deleted one's stays null).
+    /// As moderators see it: a hidden or rejected comment's text too (a deleted one's stays
+    /// null).
     pub fn revealed(comment: Comment, author: Option<AuthorRow>) -> Self {
-        let hidden = comment.status == CommentStatus::Hidden;
+        let hidden = matches!(
+            comment.status,
+            CommentStatus::Hidden | CommentStatus::Rejected
+        );
         let (body, body_html) = (comment.body.clone(), comment.body_html.clone());
         let mut view = CommentView::new(comment, author, Vec::new());
         if hidden {

@@ -5,11 +5,11 @@ use chrono::Duration;
 use diesel::OptionalExtension;
 
 use super::domain;
-use super::domain::CommentStatus;
+use super::domain::{CommentStatus, Held};
 use super::dto::*;
-use super::paging::{Budget, ThreadPages, list, sees_hidden, view};
+use super::paging::{Budget, ThreadPages, held_shown, list, view};
 use super::policy::{change_status, comment_to_change, edit_rules};
-use super::posting::create;
+use super::posting::{Posting, create};
 use super::repo;
 use super::thread::{Thread, no_comment, visible};
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
@@ -22,6 +22,7 @@ use crate::extract::ValidJson;
 use crate::ids::{CommentId, UserId};
 use crate::markdown;
 use crate::moderation::{self, StaffAction};
+use crate::premoderation::Premoderation;
 use crate::ratelimit::{Limit, RateLimits};
 
 /// The comment threads of a discussion: a page of root comments, each with all its replies
@@ -104,34 +105,35 @@ pub async fn article_comments(
     request_body = NewComment,
     responses(
         (status = 201, description = "The new comment", body = CommentView),
+        (status = 202, description = "Held for a moderator (premoderation): `status` is `pending`; only its author and moderators see it until it is approved", body = CommentView),
         (status = 403, description = "The discussion is locked, or the account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body or parent_id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or parent_id, or a word rule refuses the body (the message is the rule's public reason)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many comments in the last minute", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/api/v1/discussions/{id}/comments")]
+#[allow(clippy::too_many_arguments)] // a handler's arguments are its extractors
 pub async fn post_discussion_comment(
     user: AuthUser,
     db: web::Data<Db>,
     live: web::Data<Live>,
     settings: web::Data<Settings>,
     limits: web::Data<RateLimits>,
+    premoderation: web::Data<Premoderation>,
     path: web::Path<i64>,
     body: ValidJson<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let thread = Thread::Discussion(path.into_inner());
-    create(
-        user,
-        &db,
-        &live,
-        &settings,
-        &limits,
-        thread,
-        body.into_inner(),
-    )
-    .await
+    let posting = Posting {
+        db: &db,
+        live: &live,
+        settings: &settings,
+        limits: &limits,
+        premoderation: &premoderation,
+    };
+    create(user, posting, thread, body.into_inner()).await
 }
 
 /// Posts a comment on an article, as on a discussion.
@@ -142,34 +144,35 @@ pub async fn post_discussion_comment(
     request_body = NewComment,
     responses(
         (status = 201, description = "The new comment", body = CommentView),
+        (status = 202, description = "Held for a moderator (premoderation): `status` is `pending`; only its author and moderators see it until it is approved", body = CommentView),
         (status = 403, description = "The discussion is locked, or the account is banned", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such article", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body or parent_id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body or parent_id, or a word rule refuses the body (the message is the rule's public reason)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many comments in the last minute", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/api/v1/articles/{slug}/comments")]
+#[allow(clippy::too_many_arguments)] // a handler's arguments are its extractors
 pub async fn post_article_comment(
     user: AuthUser,
     db: web::Data<Db>,
     live: web::Data<Live>,
     settings: web::Data<Settings>,
     limits: web::Data<RateLimits>,
+    premoderation: web::Data<Premoderation>,
     path: web::Path<String>,
     body: ValidJson<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let thread = Thread::Article(path.into_inner());
-    create(
-        user,
-        &db,
-        &live,
-        &settings,
-        &limits,
-        thread,
-        body.into_inner(),
-    )
-    .await
+    let posting = Posting {
+        db: &db,
+        live: &live,
+        settings: &settings,
+        limits: &limits,
+        premoderation: &premoderation,
+    };
+    create(user, posting, thread, body.into_inner()).await
 }
 
 /// One comment with its replies (a permalink), as many as a page of threads may carry.
@@ -189,15 +192,29 @@ pub async fn show_comment(
     path: web::Path<i64>,
 ) -> Result<web::Json<CommentView>, ApiError> {
     let id = path.into_inner();
-    let budget = Budget {
-        comments: settings.comment_page_max,
-        reveal_hidden: false,
-    };
+    let max = settings.comment_page_max;
     let comment = db
         .run(move |conn| {
             let role = role_now(conn, auth);
-            let reveal = sees_hidden(role);
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
+            // A held comment is its author's and moderators' only.
+            let held = held_shown(role, auth, 1);
+            let budget = Budget {
+                comments: max,
+                held,
+            };
+            let shown = match held {
+                Held::All => true,
+                Held::Of(reader) => {
+                    comment.status.published()
+                        || (comment.status == CommentStatus::Pending
+                            && comment.author_id == Some(reader))
+                }
+                Held::None => comment.status.published(),
+            };
+            if !shown {
+                return Err(no_comment());
+            }
             Thread::Discussion(comment.discussion_id)
                 .open(conn, sees_unpublished(role))
                 .map_err(|e| match e {
@@ -209,12 +226,12 @@ pub async fn show_comment(
             let mut rows = repo::threads(
                 conn,
                 comment.discussion_id,
-                &comment.path,
-                &end,
-                false,
+                (&comment.path, &end),
+                (false, held),
                 limit,
             )?;
             rows.truncate(budget.fitting(&rows));
+            let reveal = budget.reveals();
             domain::assemble(rows, &[id], |row, kids| view(row, kids, reveal))
                 .pop()
                 .ok_or_else(no_comment)
@@ -233,7 +250,7 @@ pub async fn show_comment(
         (status = 200, description = "The edited comment (without its replies)", body = CommentView),
         (status = 403, description = "Not the author, the edit window has passed, or the discussion is locked", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, or one that a word rule refuses or would hold", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many edits and deletions (`TRIBUNE_WRITE_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -243,6 +260,7 @@ pub async fn edit_comment(
     db: web::Data<Db>,
     limits: web::Data<RateLimits>,
     settings: web::Data<Settings>,
+    premoderation: web::Data<Premoderation>,
     path: web::Path<i64>,
     body: ValidJson<CommentEdit>,
 ) -> Result<web::Json<CommentView>, ApiError> {
@@ -256,6 +274,17 @@ pub async fn edit_comment(
             let (comment, discussion) = comment_to_change(conn, id, &user)?;
             let at = now();
             edit_rules(&comment, &user, discussion.locked, window, at)?;
+            // An edit meets the word rules as a new comment does. A published comment cannot
+            // go back to waiting (its replies would lose their place), so a text that would be
+            // held is refused: the author may post it as a new comment, which waits.
+            let hold = premoderation.screen(conn, &[("body", &edit.body)])?;
+            if hold.is_some() && !crate::premoderation::exempt(&user) {
+                return Err(ApiError::invalid(
+                    "body",
+                    "this text must wait for a moderator, which an edit cannot: post it as a \
+                     new comment",
+                ));
+            }
             // Counted last, after the rows that come first in the lock order.
             limits.hit_account(conn, Limit::Writes, &user)?;
             repo::edit(conn, id, &edit.body, &body_html, at)?;
@@ -342,7 +371,11 @@ pub async fn delete_comment(
                 crate::notifications::Moderated::Deleted,
             )?);
         }
-        let erase = own && comment.status == CommentStatus::Visible;
+        let erase = own
+            && matches!(
+                comment.status,
+                CommentStatus::Visible | CommentStatus::Pending
+            );
         events.extend(change_status(
             conn,
             &comment,

@@ -8,6 +8,7 @@
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+mod held;
 mod paging;
 mod policy;
 mod posting;
@@ -19,6 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 // What other features use of comments (moderation acts on them; deleting an article takes its
 // comments off their authors' counts).
 pub use domain::CommentStatus;
+pub use held::decide_held;
 pub use paging::ThreadPages;
 pub(crate) use policy::{change_status, comment_to_change};
 pub use repo::{Comment, CommentRow, by_id, count_author, set_status, uncount_discussion};

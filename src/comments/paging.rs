@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::domain;
+use super::domain::{self, Held};
 use super::dto::*;
 use super::repo::{self, CommentRow};
 use super::thread::Thread;
@@ -74,17 +74,23 @@ pub(crate) fn path_of(id: i64) -> Result<String, ApiError> {
 
 /// What one page may carry: `TRIBUNE_COMMENT_PAGE_MAX` comments, and `PAGE_TEXT_BYTES` of
 /// text, so that no request reads or sends an unbounded amount, whatever the threads hold;
-/// and whether it shows hidden comments' text (to moderators, checked in the database).
+/// and whose held comments it shows (all, with hidden comments' text, to moderators, checked
+/// in the database).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     pub(crate) comments: usize,
-    pub(crate) reveal_hidden: bool,
+    pub(crate) held: Held,
 }
 
 /// Bodies and their HTML on one page at most (a thread of maximal comments pages in parts).
 pub(crate) const PAGE_TEXT_BYTES: usize = 2 * 1024 * 1024;
 
 impl Budget {
+    /// Whether the page shows what moderators hid.
+    pub(crate) fn reveals(&self) -> bool {
+        self.held == Held::All
+    }
+
     /// How many of `rows`, in order, fit: at least one, so that paging always moves on.
     pub(crate) fn fitting(&self, rows: &[CommentRow]) -> usize {
         let sizes = rows.iter().map(|(c, _)| {
@@ -121,9 +127,8 @@ pub(crate) fn page(
     let mut rows = repo::threads(
         conn,
         discussion_id,
-        &from,
-        &to,
-        newest_first,
+        (&from, &to),
+        (newest_first, budget.held),
         budget.comments as i64 + 1,
     )?;
     let mut next = more.then(|| roots.last().copied()).flatten();
@@ -151,7 +156,7 @@ pub(crate) fn page(
         rows.reverse();
     }
     let next = next.map(|root| PageKey { root, within: None });
-    let reveal = budget.reveal_hidden;
+    let reveal = budget.reveals();
     Ok((
         domain::assemble(rows, &roots, |row, kids| view(row, kids, reveal)),
         next,
@@ -174,18 +179,25 @@ pub(crate) fn thread_part(
     let from = after.map_or_else(|| root_path.clone(), |after| format!("{after}0"));
     let end = domain::thread_end(&root_path);
     let limit = budget.comments as i64 + 1;
-    let mut rows = repo::threads(conn, discussion_id, &from, &end, false, limit)?;
+    let mut rows = repo::threads(
+        conn,
+        discussion_id,
+        (&from, &end),
+        (false, budget.held),
+        limit,
+    )?;
     let fit = budget.fitting(&rows);
     let next = if fit < rows.len() {
         rows.truncate(fit);
         let within = rows.last().map(|(c, _)| c.path.clone());
         Some(PageKey { root, within })
     } else {
-        let later = repo::root_ids(conn, discussion_id, newest_first, Some(&root_path), 1)?;
+        let order = (newest_first, budget.held);
+        let later = repo::root_ids(conn, discussion_id, order, Some(&root_path), 1)?;
         (!later.is_empty()).then_some(PageKey { root, within: None })
     };
     let tops = domain::tops(&rows);
-    let reveal = budget.reveal_hidden;
+    let reveal = budget.reveals();
     Ok((
         domain::assemble(rows, &tops, |row, kids| view(row, kids, reveal)),
         next,
@@ -211,13 +223,26 @@ pub(crate) fn sees_hidden(role: Option<Role>) -> bool {
     role.is_some_and(|role| role.includes(Role::Moderator))
 }
 
+/// Whose held comments the caller sees in a thread where `pending` comments wait: all of them
+/// (moderators), their own (a signed-in reader, only while some wait, so that every other page
+/// stays everyone's), or none.
+pub(crate) fn held_shown(role: Option<Role>, auth: Option<AuthUser>, pending: i64) -> Held {
+    match auth {
+        _ if sees_hidden(role) => Held::All,
+        Some(reader) if pending > 0 => Held::Of(reader.id),
+        _ => Held::None,
+    }
+}
+
 /// Which page of which thread, at which version, as whom: a cached page is served only for the
-/// version the database holds now, so it is never stale (see [`ThreadPages`]).
+/// version the database holds now, so it is never stale (see [`ThreadPages`]). Pages are
+/// everyone's (`Held::None`) or moderators' (`Held::All`); a reader's own (`Held::Of`) only
+/// while the thread has held comments.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CachedPageKey {
     discussion_id: i64,
     version: i64,
-    reveal_hidden: bool,
+    held: Held,
     newest_first: bool,
     limit: i64,
     after: Option<PageKey>,
@@ -252,24 +277,25 @@ pub(crate) async fn list(
         .map(|c| parse_page_cursor(sort, c))
         .transpose()?;
     let newest_first = sort == Sort::Newest;
-    let (discussion_id, version, reveal_hidden) = db
+    let (discussion_id, version, held) = db
         .run(move |conn| {
             let role = role_now(conn, auth);
-            let (id, version) = thread.version(conn, sees_unpublished(role))?;
-            Ok((id, version, sees_hidden(role)))
+            let state = thread.version(conn, sees_unpublished(role))?;
+            let held = held_shown(role, auth, state.pending);
+            Ok((state.discussion_id, state.version, held))
         })
         .await?;
     let key = CachedPageKey {
         discussion_id,
         version,
-        reveal_hidden,
+        held,
         newest_first,
         limit,
         after,
     };
     let budget = Budget {
         comments: settings.comment_page_max,
-        reveal_hidden,
+        held,
     };
     let build = {
         let (db, after) = (db.clone(), key.after.clone());
@@ -328,7 +354,7 @@ fn build_page(
     let roots = repo::root_ids(
         conn,
         discussion_id,
-        newest_first,
+        (newest_first, budget.held),
         after.as_deref(),
         limit + 1,
     )?;

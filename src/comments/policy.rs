@@ -32,6 +32,13 @@ pub(crate) fn comment_to_change(
         .filter(|d| visible(d, editor))
         .ok_or_else(no_comment)?;
     let comment = repo::lock(conn, id).optional()?.ok_or_else(no_comment)?;
+    // A held or rejected comment is its author's and moderators' only.
+    if !comment.status.published()
+        && comment.author_id != Some(user.id)
+        && !user.role.includes(Role::Moderator)
+    {
+        return Err(no_comment());
+    }
     Ok((comment, discussion))
 }
 
@@ -55,10 +62,14 @@ pub(crate) fn edit_rules(
             "only its author or a moderator may edit a comment".into(),
         ));
     }
-    if comment.status != CommentStatus::Visible {
-        return Err(ApiError::Forbidden(
-            "a hidden comment cannot be edited".into(),
-        ));
+    let unchangeable = match comment.status {
+        CommentStatus::Visible => None,
+        CommentStatus::Pending => Some("a comment waiting for a moderator cannot be edited"),
+        CommentStatus::Rejected => Some("a rejected comment cannot be edited"),
+        CommentStatus::Hidden | CommentStatus::Deleted => Some("a hidden comment cannot be edited"),
+    };
+    if let Some(message) = unchangeable {
+        return Err(ApiError::Forbidden(message.into()));
     }
     if locked {
         return Err(ApiError::Forbidden(
@@ -76,29 +87,47 @@ pub(crate) fn edit_rules(
 
 /// Moves `comment` to status `to` in the caller's transaction, with the counters that count
 /// visible comments: its discussion's `replies` (and the discussion's live event) and its
-/// author's `comments_count`. `erase` drops the text (an author's own deletion). The caller has
-/// the rows locked in the lock order ([`comment_to_change`]). Returns the
-/// event to publish after the commit, if the count moved.
+/// author's `comments_count`, and the discussion's count of held comments. A held comment
+/// made visible (approved) moves its discussion as a new comment does (`last_activity_at`).
+/// `erase` drops the text (an author's own deletion). The caller has the rows locked in the
+/// lock order ([`comment_to_change`]). Returns the event to publish after the commit, if the
+/// count moved.
 pub(crate) fn change_status(
     conn: &mut DbConn,
     comment: &Comment,
     to: CommentStatus,
     erase: bool,
 ) -> Result<Option<String>, ApiError> {
-    if comment.status == to {
+    let from = comment.status;
+    if from == to {
         return Ok(None);
     }
     repo::set_status(conn, comment.id, to, erase)?;
-    let delta = match (
-        comment.status == CommentStatus::Visible,
-        to == CommentStatus::Visible,
-    ) {
+    let discussion_id = comment.discussion_id;
+    let counted = |status| status == CommentStatus::Visible;
+    let delta = match (counted(from), counted(to)) {
         (true, false) => -1,
         (false, true) => 1,
-        _ => return Ok(None),
+        _ => 0,
     };
-    let (_, event) = discussions::replies_moved(conn, comment.discussion_id, delta)?
-        .ok_or_else(no_discussion)?;
+    let event = if from == CommentStatus::Pending && counted(to) {
+        // Published now, as if just posted.
+        discussions::comment_published(conn, discussion_id, crate::db::now())?
+            .ok_or_else(no_discussion)?
+            .1
+    } else {
+        let held =
+            i64::from(to == CommentStatus::Pending) - i64::from(from == CommentStatus::Pending);
+        if held != 0 {
+            discussions::pending_moved(conn, discussion_id, held)?;
+        }
+        if delta == 0 {
+            return Ok(None);
+        }
+        discussions::replies_moved(conn, discussion_id, delta)?
+            .ok_or_else(no_discussion)?
+            .1
+    };
     if let Some(author) = comment.author_id {
         repo::count_author(conn, author, delta)?;
     }

@@ -1,7 +1,7 @@
 //! Posting a comment: the one transaction that checks the account and the discussion, places
 //! the comment in the tree, counts it, and moves the discussion.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use diesel::OptionalExtension;
 
@@ -18,18 +18,20 @@ use crate::discussions;
 use crate::discussions::live::Live;
 use crate::error::ApiError;
 use crate::markdown;
+use crate::premoderation::{Hold, Premoderation};
 use crate::ratelimit::RateLimits;
 
 /// Posts a comment in the caller's transaction: places it in the tree, counts it for its
 /// author (enforcing the per-account rate), moves the discussion's `replies` and
-/// `last_activity_at`, and notifies who it concerns. Returns it and the live events to publish
-/// after the commit.
+/// `last_activity_at`, and notifies who it concerns. A comment premoderation holds is written
+/// `pending` and counted nowhere until a moderator approves it. Returns it, whether it was held,
+/// and the live events to publish after the commit.
 ///
 /// Locks are taken in one order everywhere (the discussion, then comments, then accounts), so
 /// concurrent writers on PostgreSQL wait for each other instead of deadlocking.
 pub(crate) fn post_comment(
     conn: &mut DbConn,
-    user: ActiveUser,
+    (user, premoderation): (ActiveUser, &Premoderation),
     thread: &Thread,
     new: &NewComment,
     body_html: &str,
@@ -38,25 +40,42 @@ pub(crate) fn post_comment(
     let editor = crate::auth::sees_unpublished(Some(user.role));
     let discussion_id = thread.id(conn)?;
     let at = now();
-    // First the discussion (the lock order), checked and moved in one statement.
-    let Some((discussion, event)) = discussions::comment_added(conn, discussion_id, at, editor)?
-    else {
-        let discussion = discussions::by_id(conn, discussion_id)
-            .optional()?
-            .filter(|(d, _)| visible(d, editor))
-            .ok_or_else(|| thread.missing())?;
-        return Err(if discussion.0.locked {
-            ApiError::Forbidden("this discussion is locked: it takes no new comments".into())
-        } else {
-            thread.missing()
-        });
+    let mut hold = premoderation.assess_comment(conn, &user, &new.body, body_html)?;
+    // First the discussion (the lock order): checked and moved in one statement when the
+    // comment is published at once.
+    let exempt = crate::premoderation::exempt(&user);
+    let published = match hold {
+        None => discussions::comment_added(conn, discussion_id, (at, editor, exempt))?,
+        Some(_) => None,
+    };
+    let (discussion, event) = match published {
+        Some(published) => published,
+        None => {
+            let discussion = discussions::lock(conn, discussion_id)?
+                .filter(|d| visible(d, editor))
+                .ok_or_else(|| thread.missing())?;
+            if discussion.locked {
+                return Err(ApiError::Forbidden(
+                    "this discussion is locked: it takes no new comments".into(),
+                ));
+            }
+            // Open and visible: so held, by a rule or by the discussion's premoderation.
+            if hold.is_none() && discussion.premoderated {
+                hold = Some(Hold::discussion());
+            }
+            if hold.is_none() {
+                return Err(thread.missing());
+            }
+            (discussion, None)
+        }
     };
     let (parent_id, depth, parent_path, replied_to) = match new.parent_id {
         None => (None, 0, String::new(), None),
         Some(target) => reply_place(conn, discussion_id, target)?,
     };
     // This locks the account's row (PostgreSQL), so the count below is exact.
-    let (username, display_name) = repo::count_author(conn, user.id, 1)?;
+    let counted = i64::from(hold.is_none());
+    let (username, display_name) = repo::count_author(conn, user.id, counted)?;
     if let Some(limit) = rate_per_minute {
         let window = Duration::minutes(1);
         let (posted, first) = repo::posted_since(conn, user.id, at - window)?;
@@ -68,6 +87,11 @@ pub(crate) fn post_comment(
         }
     }
     let body = new.body.as_str();
+    let status = if hold.is_some() {
+        CommentStatus::Pending
+    } else {
+        CommentStatus::Visible
+    };
     let id = repo::insert(
         conn,
         &repo::NewComment {
@@ -78,9 +102,12 @@ pub(crate) fn post_comment(
             author_id: Some(user.id),
             body: Some(body),
             body_html: Some(body_html),
+            status,
             created_at: at,
         },
     )?;
+    // Held comments are indexed too: search shows only visible ones, so approval needs no
+    // second write.
     crate::search::comment_posted(
         conn,
         &crate::search::CommentText {
@@ -99,7 +126,7 @@ pub(crate) fn post_comment(
         author_id: Some(user.id),
         body: Some(body.to_string()),
         body_html: Some(body_html.to_string()),
-        status: CommentStatus::Visible,
+        status,
         score: 0,
         created_at: at,
         edited_at: None,
@@ -109,6 +136,14 @@ pub(crate) fn post_comment(
         username,
         display_name,
     };
+    if let Some(hold) = &hold {
+        crate::premoderation::held(conn, id, user.id, hold, at)?;
+        discussions::pending_moved(conn, discussion_id, 1)?;
+        return Ok((
+            CommentView::new(comment, Some(author), Vec::new()),
+            Vec::new(),
+        ));
+    }
     let mut events: Vec<String> = event.into_iter().collect();
     events.extend(crate::notifications::comment_posted(
         conn,
@@ -155,27 +190,44 @@ pub(crate) fn reply_place(
     Ok((Some(parent), depth, path, target.author_id))
 }
 
-/// Posts a comment. The account is checked (session live, not banned, current role) inside
-/// the same transaction as the write: posting is the busiest write, and this saves a round
-/// trip and a connection checkout over the `ActiveUser` extractor.
+/// What posting a comment uses of the server's state.
+pub(crate) struct Posting<'a> {
+    pub(crate) db: &'a Db,
+    pub(crate) live: &'a Live,
+    pub(crate) settings: &'a Settings,
+    pub(crate) limits: &'a RateLimits,
+    pub(crate) premoderation: &'a web::Data<Premoderation>,
+}
+
+/// Posts a comment: `201`, or `202` with `status: "pending"` when it waits for a moderator.
+/// The account is checked (session live, not banned, current role) inside the same
+/// transaction as the write: posting is the busiest write, and this saves a round trip and a
+/// connection checkout over the `ActiveUser` extractor.
 pub(crate) async fn create(
     auth: AuthUser,
-    db: &Db,
-    live: &Live,
-    settings: &Settings,
-    limits: &RateLimits,
+    posting: Posting<'_>,
     thread: Thread,
     mut new: NewComment,
 ) -> Result<HttpResponse, ApiError> {
     new.body = crate::validation::trimmed(&new.body).to_string();
     let body_html = markdown::to_html(&new.body);
-    let rate = limits.enabled().then_some(settings.comment_rate_per_minute);
-    let comment = live
-        .tx(db, move |conn| {
+    let rate = posting
+        .limits
+        .enabled()
+        .then_some(posting.settings.comment_rate_per_minute);
+    let premoderation = posting.premoderation.clone();
+    let comment = posting
+        .live
+        .tx(posting.db, move |conn| {
             let user = ActiveUser::check(conn, auth)?;
             let rate = rate.filter(|_| !user.role.includes(Role::Moderator));
-            post_comment(conn, user, &thread, &new, &body_html, rate)
+            let author = (user, premoderation.get_ref());
+            post_comment(conn, author, &thread, &new, &body_html, rate)
         })
         .await?;
-    Ok(HttpResponse::Created().json(comment))
+    Ok(if comment.status == CommentStatus::Pending {
+        HttpResponse::Accepted().json(comment)
+    } else {
+        HttpResponse::Created().json(comment)
+    })
 }

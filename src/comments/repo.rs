@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::{CommentStatus, SEGMENT};
+use super::domain::{CommentStatus, Held, SEGMENT};
 use crate::db::DbConn;
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
 use crate::discussions::AuthorRow;
@@ -31,21 +31,41 @@ pub struct Comment {
 /// A comment with its author.
 pub type CommentRow = (Comment, Option<AuthorRow>);
 
+/// Keeps in `query` the comments a page shows: the published ones, and the `held` ones.
+macro_rules! shown {
+    ($query:expr, $held:expr) => {{
+        let published = comments::status
+            .ne(CommentStatus::Pending.as_str())
+            .and(comments::status.ne(CommentStatus::Rejected.as_str()));
+        match $held {
+            Held::All => $query,
+            Held::None => $query.filter(published),
+            Held::Of(reader) => $query.filter(
+                published.or(comments::status
+                    .eq(CommentStatus::Pending.as_str())
+                    .and(comments::author_id.eq(reader))),
+            ),
+        }
+    }};
+}
+
 /// Ids of the roots of a page: after the root whose path is `after` (in the page's order),
-/// `limit` of them. One range read of the partial index `comments_roots`.
+/// `limit` of them, of those shown (`held`). One range read of the partial index
+/// `comments_roots`.
 pub fn root_ids(
     conn: &mut DbConn,
     discussion_id: i64,
-    newest_first: bool,
+    (newest_first, held): (bool, Held),
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    let mut query = comments::table
+    let query = comments::table
         .filter(comments::discussion_id.eq(discussion_id))
         .filter(comments::parent_id.is_null())
         .select(comments::id)
         .limit(limit)
         .into_boxed();
+    let mut query = shown!(query, held);
     query = match (newest_first, after) {
         (false, Some(path)) => query.filter(comments::path.gt(path.to_string())),
         (true, Some(path)) => query.filter(comments::path.lt(path.to_string())),
@@ -58,15 +78,15 @@ pub fn root_ids(
     }
 }
 
-/// The comments of a discussion whose paths lie in `[from, to)`, with their authors: whole
-/// threads, in one range read of `comments_thread`. `descending` reads from the end of the range
-/// (so that a cut at `limit` keeps the threads at the range's end whole).
+/// The comments of a discussion whose paths lie in `[from, to)`, of those shown (`held`), with
+/// their authors: whole threads, in one range read of `comments_thread`. `descending` reads
+/// from the end of the range (so that a cut at `limit` keeps the threads at the range's end
+/// whole).
 pub fn threads(
     conn: &mut DbConn,
     discussion_id: i64,
-    from: &str,
-    to: &str,
-    descending: bool,
+    (from, to): (&str, &str),
+    (descending, held): (bool, Held),
     limit: i64,
 ) -> QueryResult<Vec<CommentRow>> {
     let query = comments::table
@@ -80,6 +100,7 @@ pub fn threads(
         ))
         .limit(limit)
         .into_boxed();
+    let query = shown!(query, held);
     if descending {
         query.order(comments::path.desc()).load(conn)
     } else {
@@ -118,6 +139,8 @@ pub struct NewComment<'a> {
     pub author_id: Option<i64>,
     pub body: Option<&'a str>,
     pub body_html: Option<&'a str>,
+    /// Visible, or pending when held for a moderator.
+    pub status: CommentStatus,
     pub created_at: NaiveDateTime,
 }
 
@@ -136,6 +159,7 @@ pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
         comments::author_id.eq(new.author_id),
         comments::body.eq(new.body),
         comments::body_html.eq(new.body_html),
+        comments::status.eq(new.status.as_str()),
         comments::created_at.eq(new.created_at),
     );
     match conn {

@@ -44,17 +44,20 @@ impl Thread {
         Ok(id)
     }
 
-    /// The discussion's id and its thread's version, if it exists and the caller may see it
-    /// now (`staff`: may see unpublished discussions): the one read a page of threads makes
-    /// before it is served from memory.
-    pub(crate) fn version(&self, conn: &mut DbConn, staff: bool) -> Result<(i64, i64), ApiError> {
+    /// The discussion's id, its thread's version and how many of its comments are held, if it
+    /// exists and the caller may see it now (`staff`: may see unpublished discussions): the one
+    /// read a page of threads makes before it is served from memory.
+    pub(crate) fn version(
+        &self,
+        conn: &mut DbConn,
+        staff: bool,
+    ) -> Result<discussions::ThreadState, ApiError> {
         let state = match self {
             Thread::Discussion(id) => discussions::thread_state(conn, *id)?,
             Thread::Article(slug) => articles::thread_state_of(conn, slug)?,
         };
         state
             .filter(|state| state.visible(staff))
-            .map(|state| (state.discussion_id, state.version))
             .ok_or_else(|| self.missing())
     }
 

@@ -335,6 +335,15 @@ settings! {
         |v, _| number(v, 0..=604_800, "a number of seconds from 0 to 604800").map(Duration::from_secs);
     /// how long read notifications are kept before the hourly purge removes them (unread ones: a year)
     notification_retention_days: u32 = "TRIBUNE_NOTIFICATION_RETENTION_DAYS", DefaultValue::Value("90"), |v, _| count(v, "days");
+    /// how many of an account's first comments wait for a moderator (premoderation); `0` turns it off
+    hold_first_comments: u32 = "TRIBUNE_HOLD_FIRST_COMMENTS", DefaultValue::Value("0"),
+        |v, _| number(v, 0..=1000, "a number of comments from 0 to 1000");
+    /// comments with links from accounts younger than this many days wait for a moderator; `0` turns it off
+    hold_links_days: u32 = "TRIBUNE_HOLD_LINKS_DAYS", DefaultValue::Value("0"),
+        |v, _| number(v, 0..=3650, "a number of days from 0 to 3650");
+    /// an account with this many approved comments and none rejected skips the two holds above
+    trusted_after_approved: u32 = "TRIBUNE_TRUSTED_AFTER_APPROVED", DefaultValue::Value("3"),
+        |v, _| number(v, 1..=1000, "a number of comments from 1 to 1000");
     /// the most comments one page of threads carries (a larger thread continues on the next page)
     comment_page_max: usize = "TRIBUNE_COMMENT_PAGE_MAX", DefaultValue::Value("500"),
         |v, _| number(v, 1..=100_000, "a number of comments from 1 to 100000");

@@ -113,6 +113,8 @@ diesel::table! {
         last_activity_at -> Timestamp,
         edited_at -> Nullable<Timestamp>,
         thread_version -> BigInt,
+        premoderated -> Bool,
+        pending -> BigInt,
     }
 }
 
@@ -342,3 +344,36 @@ diesel::allow_tables_to_appear_in_same_query!(notification_settings, users);
 diesel::allow_tables_to_appear_in_same_query!(mutes, comments);
 diesel::allow_tables_to_appear_in_same_query!(mutes, discussions);
 diesel::allow_tables_to_appear_in_same_query!(mutes, users);
+
+diesel::table! {
+    /// Admins' word rules for comments and topics (premoderation).
+    word_rules (id) {
+        id -> BigInt,
+        phrase -> Text,
+        folded -> Text,
+        action -> Text,
+        reason -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Why a comment was held for a moderator, and the decision.
+    comment_holds (comment_id) {
+        comment_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        reason -> Text,
+        rule_id -> Nullable<BigInt>,
+        detail -> Nullable<Text>,
+        held_at -> Timestamp,
+        decision -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(comment_holds -> comments (comment_id));
+diesel::allow_tables_to_appear_in_same_query!(comment_holds, comments);
+diesel::allow_tables_to_appear_in_same_query!(comment_holds, users);
+diesel::allow_tables_to_appear_in_same_query!(comment_holds, discussions);

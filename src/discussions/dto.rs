@@ -107,6 +107,8 @@ pub struct DiscussionView {
     /// `body` rendered to sanitized HTML.
     pub body_html: Option<String>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// Every new comment waits for a moderator (`POST /admin/discussions/{id}/premoderate`).
+    pub premoderated: bool,
 }
 
 impl DiscussionView {
@@ -114,6 +116,7 @@ impl DiscussionView {
         DiscussionView {
             item: FeedItem::new(FeedRow::of(&discussion), author, pending_views),
             edited_at: discussion.edited_at.map(utc),
+            premoderated: discussion.premoderated,
             body: discussion.body,
             body_html: discussion.body_html,
         }

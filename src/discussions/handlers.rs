@@ -18,6 +18,7 @@ use crate::markdown;
 use crate::moderation::{self, StaffAction};
 use crate::page_cache::Page;
 use crate::pagination;
+use crate::premoderation::Premoderation;
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
 
 /// The parts of the feed cursor after `discussion` (see [`parse_feed_cursor`]).
@@ -136,6 +137,7 @@ pub async fn stream(
     responses(
         (status = 201, description = "The new topic", body = DiscussionView),
         (status = 403, description = "The account is banned", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid title or body, or one a word rule refuses", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many topics started or edited (`TRIBUNE_TOPIC_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -145,12 +147,14 @@ pub async fn create_topic(
     db: web::Data<Db>,
     live: web::Data<Live>,
     limits: web::Data<RateLimits>,
+    premoderation: web::Data<Premoderation>,
     body: ValidJson<NewTopic>,
 ) -> Result<HttpResponse, ApiError> {
     let topic = body.into_inner();
     let body_html = markdown::to_html(&topic.body);
     let row = live
         .tx(&db, move |conn| {
+            premoderation.screen_topic(conn, &user, &topic.title, &topic.body)?;
             limits.hit_account(conn, Limit::Topics, &user)?;
             let at = now();
             let id = repo::insert(
@@ -227,6 +231,7 @@ fn not_found(error: ApiError) -> ApiError {
         (status = 200, description = "The edited topic", body = DiscussionView),
         (status = 403, description = "Not the author, or the edit window has passed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such topic", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid title or body, or one a word rule refuses", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many topics started or edited (`TRIBUNE_TOPIC_RATE`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -239,6 +244,7 @@ pub async fn edit_topic(
     settings: web::Data<Settings>,
     views: web::Data<ViewCounter>,
     live: web::Data<Live>,
+    premoderation: web::Data<Premoderation>,
     path: web::Path<i64>,
     body: ValidJson<TopicEdit>,
 ) -> Result<web::Json<DiscussionView>, ApiError> {
@@ -273,6 +279,7 @@ pub async fn edit_topic(
                 .as_deref()
                 .or(discussion.body.as_deref())
                 .unwrap_or("");
+            premoderation.screen_topic(conn, &user, title, body)?;
             limits.hit_account(conn, Limit::Topics, &user)?;
             if discussion.author_id != Some(user.id) {
                 let previous = serde_json::json!({

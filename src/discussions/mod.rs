@@ -34,19 +34,47 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// A new comment in an open discussion (the comments feature calls this in its
 /// transaction): `replies` and `last_activity_at` move, so the discussion rises in the feed.
 /// Returns the discussion and its `activity` event (return it from the `Live::tx` closure),
-/// or `None` when the discussion is missing, locked, or (unless `include_scheduled`) not
+/// or `None` when the discussion is missing, locked, premoderated, or (unless `include_scheduled`) not
 /// visible yet.
+///
+/// `(at, include_scheduled, exempt)`: `exempt` posts in a premoderated discussion too (a
+/// moderator's comment).
 pub fn comment_added(
     conn: &mut DbConn,
     discussion_id: i64,
-    at: chrono::NaiveDateTime,
-    include_scheduled: bool,
+    (at, include_scheduled, exempt): (chrono::NaiveDateTime, bool, bool),
 ) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
-    let discussion = repo::comment_added(conn, discussion_id, at, include_scheduled)?;
+    let discussion = repo::comment_added(conn, discussion_id, at, (include_scheduled, exempt))?;
     Ok(discussion.map(|d| {
         let event = announce_if_public("activity", &d);
         (d, event)
     }))
+}
+
+/// A held comment was approved (the premoderation feature calls this in its transaction):
+/// the discussion moves as for a new comment, and one fewer comment waits. Returns what
+/// [`comment_added`] returns.
+pub fn comment_published(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    at: chrono::NaiveDateTime,
+) -> Result<Option<(repo::Discussion, Option<String>)>, crate::error::ApiError> {
+    let discussion = repo::comment_published(conn, discussion_id, at)?;
+    Ok(discussion.map(|d| {
+        let event = announce_if_public("activity", &d);
+        (d, event)
+    }))
+}
+
+/// How many of the discussion's comments wait for a moderator moves by `delta` (a comment was
+/// held, or left the queue other than by approval).
+pub fn pending_moved(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    delta: i64,
+) -> Result<(), crate::error::ApiError> {
+    repo::pending_moved(conn, discussion_id, delta)?;
+    Ok(())
 }
 
 /// A comment went or came back (deleted, hidden, restored): `replies` moves by `delta`.

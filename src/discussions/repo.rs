@@ -28,6 +28,8 @@ pub struct Discussion {
     pub created_at: NaiveDateTime,
     pub last_activity_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
+    /// Every new comment here waits for a moderator.
+    pub premoderated: bool,
 }
 
 /// What a page of a discussion's comments asks of the discussion before anything else: whether
@@ -38,6 +40,8 @@ pub struct ThreadState {
     pub discussion_id: i64,
     pub visible_from: NaiveDateTime,
     pub version: i64,
+    /// How many of its comments wait for a moderator.
+    pub pending: i64,
 }
 
 /// The columns of a [`ThreadState`], for whoever finds the discussion another way (an
@@ -46,11 +50,13 @@ pub type ThreadStateColumns = (
     discussions::id,
     discussions::visible_from,
     discussions::thread_version,
+    discussions::pending,
 );
 pub const THREAD_STATE: ThreadStateColumns = (
     discussions::id,
     discussions::visible_from,
     discussions::thread_version,
+    discussions::pending,
 );
 
 /// The discussion's [`ThreadState`]: one primary-key read.
@@ -316,13 +322,13 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
 /// A new comment: `replies` up by one and `last_activity_at` to `at` (never backwards: a
 /// writer that waited for the row may carry an earlier instant), in one statement that also
 /// locks the row until the caller's transaction ends. Only for an open discussion: not
-/// locked, and visible at `at` unless `include_scheduled`. `None` when there is no such open
+/// locked, not premoderated (unless `exempt`), and visible at `at` unless `include_scheduled`. `None` when there is no such open
 /// discussion (the caller finds out why, if it must).
 pub fn comment_added(
     conn: &mut DbConn,
     id: i64,
     at: NaiveDateTime,
-    include_scheduled: bool,
+    (include_scheduled, exempt): (bool, bool),
 ) -> QueryResult<Option<Discussion>> {
     use diesel::dsl::case_when;
     let latest = case_when(
@@ -338,6 +344,11 @@ pub fn comment_added(
         .eq(id)
         .and(discussions::locked.eq(false))
         .and(
+            discussions::premoderated
+                .eq(false)
+                .or(exempt.into_sql::<diesel::sql_types::Bool>()),
+        )
+        .and(
             discussions::visible_from
                 .le(at)
                 .or(include_scheduled.into_sql::<diesel::sql_types::Bool>()),
@@ -347,6 +358,37 @@ pub fn comment_added(
         .returning(Discussion::as_returning())
         .get_result(c)
         .optional())
+}
+
+/// A held comment was approved: `replies` moves by one and `last_activity_at` to `at`, whether
+/// or not the discussion is locked or premoderated now (a moderator publishes it).
+pub fn comment_published(
+    conn: &mut DbConn,
+    id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<Option<Discussion>> {
+    use diesel::dsl::case_when;
+    let latest = case_when(
+        discussions::last_activity_at.gt(at),
+        discussions::last_activity_at,
+    )
+    .otherwise(at);
+    per_backend!(conn, |c| diesel::update(discussions::table.find(id))
+        .set((
+            discussions::replies.eq(discussions::replies + 1),
+            discussions::last_activity_at.eq(latest),
+            discussions::pending.eq(discussions::pending - 1),
+        ))
+        .returning(Discussion::as_returning())
+        .get_result(c)
+        .optional())
+}
+
+/// How many comments wait for a moderator in the discussion moves by `delta`.
+pub fn pending_moved(conn: &mut DbConn, id: i64, delta: i64) -> QueryResult<usize> {
+    diesel::update(discussions::table.find(id))
+        .set(discussions::pending.eq(discussions::pending + delta))
+        .execute(conn)
 }
 
 /// A comment went or came back (deleted, hidden, restored): `replies` moves by `delta`, in

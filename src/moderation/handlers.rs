@@ -30,7 +30,7 @@ pub struct Reason {
 }
 
 /// An optional JSON body `{reason}`: none at all is fine too.
-fn reason_of(body: &[u8]) -> Result<Option<String>, ApiError> {
+pub(crate) fn reason_of(body: &[u8]) -> Result<Option<String>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -80,7 +80,7 @@ async fn set_flag(
 }
 
 macro_rules! flag_route {
-    ($name:ident, $path:literal, $flag:expr, $value:expr, $action:literal, $doc:literal) => {
+    ($name:ident, $method:ident $path:literal, $flag:expr, $value:expr, $action:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(
             tag = "moderation",
@@ -92,7 +92,7 @@ macro_rules! flag_route {
                 (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
             )
         )]
-        #[post($path)]
+        #[$method($path)]
         pub async fn $name(
             user: ActiveUser,
             db: web::Data<Db>,
@@ -108,7 +108,7 @@ macro_rules! flag_route {
 
 flag_route!(
     lock_discussion,
-    "/api/v1/admin/discussions/{id}/lock",
+    post "/api/v1/admin/discussions/{id}/lock",
     Flag::Locked,
     true,
     "lock",
@@ -116,7 +116,7 @@ flag_route!(
 );
 flag_route!(
     unlock_discussion,
-    "/api/v1/admin/discussions/{id}/unlock",
+    post "/api/v1/admin/discussions/{id}/unlock",
     Flag::Locked,
     false,
     "unlock",
@@ -124,7 +124,7 @@ flag_route!(
 );
 flag_route!(
     pin_discussion,
-    "/api/v1/admin/discussions/{id}/pin",
+    post "/api/v1/admin/discussions/{id}/pin",
     Flag::Pinned,
     true,
     "pin",
@@ -132,11 +132,27 @@ flag_route!(
 );
 flag_route!(
     unpin_discussion,
-    "/api/v1/admin/discussions/{id}/unpin",
+    post "/api/v1/admin/discussions/{id}/unpin",
     Flag::Pinned,
     false,
     "unpin",
     "Unpins a discussion."
+);
+flag_route!(
+    premoderate_discussion,
+    post "/api/v1/admin/discussions/{id}/premoderate",
+    Flag::Premoderated,
+    true,
+    "premoderate",
+    "Premoderates a discussion: every new comment waits for a moderator (`202`, `status: \"pending\"`)."
+);
+flag_route!(
+    unpremoderate_discussion,
+    delete "/api/v1/admin/discussions/{id}/premoderate",
+    Flag::Premoderated,
+    false,
+    "unpremoderate",
+    "Ends a discussion's premoderation: new comments are published at once again (those waiting still wait)."
 );
 
 /// Deletes a topic with its comments. An article's discussion goes only with its article.

@@ -14,6 +14,8 @@ pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use handlers::Reason;
+pub(crate) use handlers::reason_of;
 pub use reports::QueueStatus;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -22,6 +24,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(unlock_discussion)
         .service(pin_discussion)
         .service(unpin_discussion)
+        .service(premoderate_discussion)
+        .service(unpremoderate_discussion)
         .service(delete_topic)
         .service(hide_comment)
         .service(restore_comment)
@@ -58,6 +62,27 @@ pub fn audit(
         (action.action, action.target_type, action.target_id),
         None,
         action.previous,
+        crate::db::now(),
+    )?;
+    Ok(())
+}
+
+/// Records a moderator's decision (`action` on `(target_type, target_id)`) with its reason, in
+/// the caller's transaction.
+pub fn audit_decision(
+    conn: &mut crate::db::DbConn,
+    actor_id: i64,
+    action: &str,
+    (target_type, target_id): (&str, i64),
+    reason: Option<&str>,
+) -> Result<(), crate::error::ApiError> {
+    repo::record(
+        conn,
+        crate::ids::UserId(actor_id),
+        action,
+        target_type,
+        target_id,
+        reason,
         crate::db::now(),
     )?;
     Ok(())

@@ -124,6 +124,9 @@ pub fn set_flag(conn: &mut DbConn, id: i64, flag: Flag, value: bool) -> QueryRes
         Flag::Pinned => diesel::update(target)
             .set(discussions::pinned.eq(value))
             .execute(conn),
+        Flag::Premoderated => diesel::update(target)
+            .set(discussions::premoderated.eq(value))
+            .execute(conn),
     }
 }
 
@@ -131,6 +134,8 @@ pub fn set_flag(conn: &mut DbConn, id: i64, flag: Flag, value: bool) -> QueryRes
 pub enum Flag {
     Locked,
     Pinned,
+    /// Every new comment waits for a moderator.
+    Premoderated,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

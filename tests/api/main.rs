@@ -16,6 +16,7 @@ mod moderation;
 mod newsletter;
 mod notifications;
 mod operations;
+mod premoderation;
 mod reads;
 mod search;
 mod security;
