@@ -91,6 +91,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// When a reader's view of an article or discussion counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewCounting {
+    /// On the page's `GET` (from a reader, not a crawler or a prefetch), and on the beacon.
+    Get,
+    /// Only on the page's explicit signal, `POST /api/v1/discussions/{id}/views`.
+    Beacon,
+}
+
 /// A trusted proxy: one address or a CIDR block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IpRange {

@@ -24,6 +24,7 @@ use crate::config::{DatabaseTarget, Secret, Settings};
 use crate::db::{Db, setting_or_insert};
 use crate::discussions::feed_cache::FeedCache;
 use crate::discussions::live::{Live, StreamSlots};
+use crate::discussions::readers::Readers;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, problem_json_for_all_errors};
 use crate::extract::BodyLimit;
@@ -105,7 +106,8 @@ impl Application {
         let salt = db
             .run(move |conn| Ok(setting_or_insert(conn, "view_salt", &salt)?))
             .await?;
-        let views = web::Data::new(ViewCounter::new(salt));
+        let readers = Readers::load(settings.crawler_patterns.as_deref())?;
+        let views = web::Data::new(ViewCounter::new(salt, readers, settings.view_counting));
         let workers = spawn_workers(Background {
             settings: &settings,
             db: &db,

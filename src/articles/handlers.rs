@@ -12,7 +12,6 @@ use crate::db::{Db, DbConn, now};
 use crate::discussions;
 use crate::discussions::announce;
 use crate::discussions::live::Live;
-use crate::discussions::viewer;
 use crate::discussions::views::ViewCounter;
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
@@ -119,7 +118,7 @@ pub async fn show_article(
     {
         return Err(ApiError::NotFound("no such article".into()));
     }
-    let pending = views.record(row.article.discussion_id, viewer(&req, auth));
+    let pending = views.page_served(&req, row.article.discussion_id, auth);
     Ok(web::Json(ArticleView::new(row, tags, pending)))
 }
 

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::{ConfigError, DatabaseTarget, IpRange, LogFormat, Secret, Source, http_url, invalid};
+use super::{
+    ConfigError, DatabaseTarget, IpRange, LogFormat, Secret, Source, ViewCounting, http_url,
+    invalid,
+};
 
 /// A setting's default.
 #[derive(Debug, Clone, Copy)]
@@ -195,6 +198,14 @@ fn switch(value: Option<&str>, _: &Source) -> Result<bool, String> {
     }
 }
 
+fn view_counting(value: Option<&str>, _: &Source) -> Result<ViewCounting, String> {
+    match value.unwrap_or_default() {
+        "get" => Ok(ViewCounting::Get),
+        "beacon" => Ok(ViewCounting::Beacon),
+        other => Err(format!("`{other}` is neither `get` nor `beacon`")),
+    }
+}
+
 fn log_format(value: Option<&str>, _: &Source) -> Result<LogFormat, String> {
     match value.unwrap_or_default() {
         "text" => Ok(LogFormat::Text),
@@ -344,6 +355,11 @@ settings! {
     /// an account with this many approved comments and none rejected skips the two holds above
     trusted_after_approved: u32 = "TRIBUNE_TRUSTED_AFTER_APPROVED", DefaultValue::Value("3"),
         |v, _| number(v, 1..=1000, "a number of comments from 1 to 1000");
+    /// when a view counts: `get` (a reader's page request, not a crawler's or a prefetch) or `beacon` (only `POST /api/v1/discussions/{id}/views`, sent by the page)
+    view_counting: ViewCounting = "TRIBUNE_VIEW_COUNTING", DefaultValue::Value("get"), view_counting;
+    /// a file of user-agent patterns (one regular expression a line, `#` comments) whose requests never count as views; the default is the list kept in the repository, `src/discussions/crawler-user-agents.txt`, built in
+    crawler_patterns: Option<PathBuf> = "TRIBUNE_CRAWLER_PATTERNS", DefaultValue::Derived("the built-in list"),
+        |v, _| Ok(v.filter(|v| !v.is_empty()).map(PathBuf::from));
     /// the most comments one page of threads carries (a larger thread continues on the next page)
     comment_page_max: usize = "TRIBUNE_COMMENT_PAGE_MAX", DefaultValue::Value("500"),
         |v, _| number(v, 1..=100_000, "a number of comments from 1 to 100000");

@@ -8,7 +8,7 @@ use super::dto::*;
 use super::feed_cache::FeedCache;
 use super::live::{Live, StreamSlots};
 use super::repo::{self, FeedKey, NewDiscussion};
-use super::views::{ViewCounter, viewer};
+use super::views::ViewCounter;
 use crate::auth::{ActiveUser, AuthUser, Role, role_now, sees_unpublished};
 use crate::config::Settings;
 use crate::db::{Db, now};
@@ -181,7 +181,8 @@ pub async fn create_topic(
     Ok(HttpResponse::Created().json(DiscussionView::new(discussion, author, 0)))
 }
 
-/// One discussion; counts a view (one per viewer per day).
+/// One discussion; counts a view (one per viewer per day, from readers: see
+/// `POST /discussions/{id}/views`).
 #[utoipa::path(
     tag = "discussions",
     params(("id" = i64, Path, description = "The discussion")),
@@ -210,8 +211,44 @@ pub async fn show_discussion(
     {
         return Err(not_found(ApiError::NotFound(String::new())));
     }
-    let pending = views.record(id, viewer(&req, auth));
+    let pending = views.page_served(&req, id, auth);
     Ok(web::Json(DiscussionView::new(discussion, author, pending)))
+}
+
+/// The page's signal that a reader sees the discussion (or its article): counts a view, one per
+/// viewer per day, as the page's `GET` does, if the request is a reader's (not a crawler's, a
+/// link preview's, a script's or a prefetch). With `TRIBUNE_VIEW_COUNTING=beacon`, the only way a
+/// view counts: single-page frontends send it when the page is really shown.
+#[utoipa::path(
+    tag = "discussions",
+    params(("id" = i64, Path, description = "The discussion")),
+    responses(
+        (status = 204, description = "Counted, if it was a reader's (one per viewer per day)"),
+        (status = 404, description = "No such discussion", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api/v1/discussions/{id}/views")]
+pub async fn discussion_viewed(
+    req: HttpRequest,
+    auth: Option<AuthUser>,
+    db: web::Data<Db>,
+    views: web::Data<ViewCounter>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let state = db
+        .run(move |conn| Ok(repo::thread_state(conn, id)?))
+        .await?
+        .ok_or_else(|| not_found(ApiError::NotFound(String::new())))?;
+    if !state.visible(false)
+        && !db
+            .run(move |conn| Ok(sees_unpublished(role_now(conn, auth))))
+            .await?
+    {
+        return Err(not_found(ApiError::NotFound(String::new())));
+    }
+    views.beacon(&req, id, auth);
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn not_found(error: ApiError) -> ApiError {

@@ -6,6 +6,7 @@ pub mod dto;
 pub mod feed_cache;
 pub mod handlers;
 pub mod live;
+pub mod readers;
 pub mod repo;
 pub mod views;
 
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(stream)
         .service(create_topic)
         .service(show_discussion)
+        .service(discussion_viewed)
         .service(edit_topic);
 }
 

@@ -19,7 +19,9 @@ use chrono::{NaiveDate, Utc};
 use sha2::Digest;
 use tokio::sync::watch;
 
+use super::readers::Readers;
 use super::repo;
+use crate::config::ViewCounting;
 use crate::db::Db;
 
 const MAX_SEEN: usize = 1_000_000;
@@ -42,6 +44,10 @@ struct State {
 }
 
 pub struct ViewCounter {
+    /// Which requests are readers'.
+    readers: Readers,
+    /// On pages' `GET`s, or only on their beacons.
+    counting: ViewCounting,
     hasher: RandomState,
     /// The site's salt for viewers' marks (kept in the `settings` table, the same in every
     /// process): an address is never stored as it is.
@@ -50,8 +56,10 @@ pub struct ViewCounter {
 }
 
 impl ViewCounter {
-    pub fn new(salt: String) -> Self {
+    pub fn new(salt: String, readers: Readers, counting: ViewCounting) -> Self {
         ViewCounter {
+            readers,
+            counting,
             hasher: RandomState::new(),
             salt,
             state: Mutex::new(State {
@@ -73,10 +81,44 @@ impl ViewCounter {
         crate::auth::tokens::hex(&digest[..16])
     }
 
+    /// A page of discussion `discussion_id` (an article's or a discussion's `GET`) was served
+    /// for `req`: counts a view if views count on pages (`TRIBUNE_VIEW_COUNTING=get`) and the
+    /// request is a reader's ([`Readers::is_reader`]). Returns the views buffered for the
+    /// discussion and not yet in the database.
+    pub fn page_served(
+        &self,
+        req: &actix_web::HttpRequest,
+        discussion_id: i64,
+        auth: Option<crate::auth::AuthUser>,
+    ) -> i64 {
+        if self.counting == ViewCounting::Get && self.readers.is_reader(req) {
+            self.record(discussion_id, viewer(req, auth))
+        } else {
+            self.pending(discussion_id)
+        }
+    }
+
+    /// The page's own signal that a reader sees it (`POST /discussions/{id}/views`): counts a
+    /// view if the request is a reader's, whatever `TRIBUNE_VIEW_COUNTING` says (a reader's
+    /// page and its beacon count once: one view per viewer per day). Returns whether it was a
+    /// reader's.
+    pub fn beacon(
+        &self,
+        req: &actix_web::HttpRequest,
+        discussion_id: i64,
+        auth: Option<crate::auth::AuthUser>,
+    ) -> bool {
+        let reader = self.readers.is_reader(req);
+        if reader {
+            self.record(discussion_id, viewer(req, auth));
+        }
+        reader
+    }
+
     /// Counts the view unless this viewer already viewed this discussion today (here; the
     /// flush checks the other processes). Returns the views buffered for the discussion and
     /// not yet in the database.
-    pub fn record(&self, discussion_id: i64, viewer: Viewer) -> i64 {
+    fn record(&self, discussion_id: i64, viewer: Viewer) -> i64 {
         let today = Utc::now().date_naive();
         let key = self.hasher.hash_one((discussion_id, viewer));
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -180,9 +222,16 @@ pub fn viewer(req: &actix_web::HttpRequest, auth: Option<crate::auth::AuthUser>)
 mod tests {
     use super::*;
 
+    impl ViewCounter {
+        fn for_tests(salt: &str) -> ViewCounter {
+            let readers = Readers::from_list("").unwrap();
+            ViewCounter::new(salt.into(), readers, ViewCounting::Get)
+        }
+    }
+
     #[test]
     fn one_view_per_viewer_per_discussion() {
-        let counter = ViewCounter::new("salt".into());
+        let counter = ViewCounter::for_tests("salt");
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         assert_eq!(counter.record(1, Viewer::User(7)), 1);
         assert_eq!(counter.record(1, Viewer::User(7)), 1);
@@ -201,13 +250,13 @@ mod tests {
     fn marks_are_the_same_in_every_process_and_hide_the_viewer() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let one = ViewCounter::new("salt".into()).mark(day, Viewer::Address(ip));
-        let two = ViewCounter::new("salt".into()).mark(day, Viewer::Address(ip));
+        let one = ViewCounter::for_tests("salt").mark(day, Viewer::Address(ip));
+        let two = ViewCounter::for_tests("salt").mark(day, Viewer::Address(ip));
         assert_eq!(one, two);
         assert!(!one.contains("192"));
         assert_ne!(
             one,
-            ViewCounter::new("pepper".into()).mark(day, Viewer::Address(ip))
+            ViewCounter::for_tests("pepper").mark(day, Viewer::Address(ip))
         );
     }
 }

@@ -123,7 +123,11 @@ impl Served {
         body: Option<&str>,
     ) -> (u16, String) {
         let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
-        let mut request = format!("{method} {path} HTTP/1.0\r\nHost: tribune\r\n");
+        // A reader's browser: its views count.
+        let mut request = format!(
+            "{method} {path} HTTP/1.0\r\nHost: tribune\r\nUser-Agent: {}\r\n",
+            crate::helpers::BROWSER
+        );
         if let Some(token) = token {
             request.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }

@@ -96,7 +96,11 @@ impl Serve {
         client_ip: Option<&str>,
     ) -> Option<(u16, Value)> {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.client.request(method, self.url(path));
+        // A reader's browser: its views count.
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .insert_header(("User-Agent", crate::helpers::BROWSER));
         if let Some(token) = token {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
         }

@@ -146,6 +146,9 @@ impl Response {
     }
 }
 
+/// A browser's user agent, for requests that stand for a reader (views count only for readers).
+pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
 pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
@@ -207,9 +210,11 @@ impl TestApp {
         actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
+            // Requests stand for a reader's browser unless a test says otherwise.
             client: awc::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .disable_redirects()
+                .add_default_header(("User-Agent", BROWSER))
                 .finish(),
             db,
             handle,

@@ -22,3 +22,4 @@ mod search;
 mod security;
 mod smtp;
 mod spec;
+mod views;
