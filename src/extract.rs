@@ -151,6 +151,20 @@ where
     Ok(Option::<Whole<T>>::deserialize(deserializer)?.map(|w| w.0))
 }
 
+/// [`integer`] for every item of a list.
+pub fn integers<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    #[derive(serde::Deserialize)]
+    struct Whole<T: TryFrom<i64>>(#[serde(deserialize_with = "integer")] T);
+    Ok(Vec::<Whole<T>>::deserialize(deserializer)?
+        .into_iter()
+        .map(|w| w.0)
+        .collect())
+}
+
 /// The document with every `\u0000` escape written as `\ufffd` (a raw NUL byte is not JSON
 /// at all, and the parser refuses it).
 fn without_nul(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {

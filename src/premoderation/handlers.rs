@@ -420,10 +420,11 @@ pub async fn reject_pending(
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
-pub struct ResolveRequest {
+pub struct PendingResolveRequest {
     /// 1 to 100 held comments.
     #[validate(length(min = 1, max = 100, message = "must list 1 to 100 comment ids"))]
     #[schema(min_items = 1, max_items = 100)]
+    #[serde(deserialize_with = "crate::extract::integers")]
     pub ids: Vec<i64>,
     pub action: Decision,
     /// Up to 1,000 characters; kept in the audit log.
@@ -434,17 +435,17 @@ pub struct ResolveRequest {
 
 /// A comment a bulk decision left alone, and why.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Skipped {
+pub struct SkippedComment {
     pub id: i64,
     pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ResolveOutcome {
+pub struct PendingResolution {
     /// The comments decided.
     pub resolved: Vec<i64>,
     /// Missing, or not waiting (decided by someone else meanwhile).
-    pub skipped: Vec<Skipped>,
+    pub skipped: Vec<SkippedComment>,
 }
 
 /// Approves or rejects several held comments; each is decided on its own, so one that no
@@ -452,9 +453,9 @@ pub struct ResolveOutcome {
 #[utoipa::path(
     tag = "premoderation",
     security(("bearer" = [])),
-    request_body = ResolveRequest,
+    request_body = PendingResolveRequest,
     responses(
-        (status = 200, description = "What was decided and what was skipped", body = ResolveOutcome),
+        (status = 200, description = "What was decided and what was skipped", body = PendingResolution),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No ids, more than 100, or not an action", body = Problem, content_type = "application/problem+json"),
     )
@@ -465,15 +466,15 @@ pub async fn resolve_pending(
     db: web::Data<Db>,
     live: web::Data<Live>,
     body: web::Bytes,
-) -> Result<web::Json<ResolveOutcome>, ApiError> {
+) -> Result<web::Json<PendingResolution>, ApiError> {
     user.require(Role::Moderator)?;
-    let request = crate::extract::parse::<ResolveRequest>(&body)?;
+    let request = crate::extract::parse::<PendingResolveRequest>(&body)?;
     request.validate()?;
     let reason = request
         .reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    let mut outcome = ResolveOutcome {
+    let mut outcome = PendingResolution {
         resolved: Vec::new(),
         skipped: Vec::new(),
     };
@@ -487,7 +488,7 @@ pub async fn resolve_pending(
         match decided {
             Ok(_) => outcome.resolved.push(id),
             Err(ApiError::NotFound(why) | ApiError::AlreadyDone(why)) => {
-                outcome.skipped.push(Skipped { id, reason: why })
+                outcome.skipped.push(SkippedComment { id, reason: why })
             }
             Err(other) => return Err(other),
         }
