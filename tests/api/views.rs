@@ -14,9 +14,20 @@ const CRAWLERS: &[&str] = &[
     "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
     "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
     "TelegramBot (like TwitterBot)",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "WhatsApp/2.23.20.0",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.109 Safari/537.36",
 ];
 
-const SCRIPTS: &[&str] = &["curl/8.5.0", "python-requests/2.31.0", "Wget/1.21.4"];
+const SCRIPTS: &[&str] = &[
+    "curl/8.5.0",
+    "python-requests/2.31.0",
+    "Wget/1.21.4",
+    "Go-http-client/1.1",
+    "Java/17.0.9",
+    "axios/1.6.2",
+];
 
 const BROWSERS: &[&str] = &[
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
@@ -32,6 +43,8 @@ const APPS: &[&str] = &[
     "NewsApp/3.2 CFNetwork/1410.0.3 Darwin/22.6.0",
     "Dart/3.2 (dart:io)",
     "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UD1A.230803.041)",
+    "Exponent/2.31.2 CFNetwork/1496.0.7 Darwin/23.5.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/468.0.0.43.104;FBBV/620016893;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.5;FBSS/3;FBCR/;FBID/phone;FBLC/en_US;FBOP/80]",
 ];
 
 impl TestApp {
