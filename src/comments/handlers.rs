@@ -473,6 +473,10 @@ pub async fn report(
     let receipt = db
         .tx(move |conn| {
             let (comment, _) = repo::by_id(conn, id).optional()?.ok_or_else(no_comment)?;
+            // A held comment is not there for anyone but its author (who cannot report it).
+            if !comment.status.published() {
+                return Err(no_comment());
+            }
             let editor = sees_unpublished(Some(user.role));
             discussions::by_id(conn, comment.discussion_id)
                 .optional()?

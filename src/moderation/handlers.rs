@@ -214,6 +214,13 @@ pub(crate) fn change_visibility(
     if comment.status == CommentStatus::Deleted {
         return Err(ApiError::Forbidden("this comment is deleted".into()));
     }
+    if !comment.status.published() {
+        return Err(ApiError::AlreadyDone(
+            "this comment was held for premoderation and never published: approve or reject it \
+             in the queue (/api/v1/admin/pending)"
+                .into(),
+        ));
+    }
     let (from, to, action) = if hide {
         (CommentStatus::Visible, CommentStatus::Hidden, "hide")
     } else {
@@ -294,6 +301,7 @@ async fn set_hidden(
         (status = 200, description = "The comment now, as moderators see it", body = CommentView),
         (status = 403, description = "Not a moderator, or a deleted comment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A comment held for premoderation (decide it in the queue)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/admin/comments/{id}/hide")]
@@ -317,6 +325,7 @@ pub async fn hide_comment(
         (status = 200, description = "The comment now", body = CommentView),
         (status = 403, description = "Not a moderator, or a deleted comment", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A comment held for premoderation (decide it in the queue)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api/v1/admin/comments/{id}/restore")]

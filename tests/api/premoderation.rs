@@ -177,6 +177,7 @@ async fn word_rules_refuse_or_hold_whole_words_whatever_the_letters() {
         .await
         .problem(422);
     assert_eq!(app.vote(&other.access, held, 1).await.status, 404);
+    assert_eq!(app.report(&other.access, held, "spam").await.status, 404);
     // Search does not find it.
     let found = app
         .get("/api/v1/search?q=%D0%B4%D0%BE%D0%B6%D0%B4%D1%8C")
@@ -272,6 +273,13 @@ async fn approval_publishes_as_if_just_posted_and_rejection_never_does() {
     assert_eq!(items[0]["reason"], "discussion");
     assert_eq!(items[0]["author"]["approved"], 0);
     assert_eq!(items[0]["author"]["account_age_days"], 0);
+    // Held comments are decided in the queue, not hidden or restored.
+    for action in ["hide", "restore"] {
+        let path = format!("/api/v1/admin/comments/{first}/{action}");
+        app.send_json("POST", &path, Some(&moderator.access), None)
+            .await
+            .problem(409);
+    }
     // Pages of the queue.
     let page = app
         .get_as("/api/v1/admin/pending?limit=2", &moderator.access)
