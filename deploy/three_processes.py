@@ -43,10 +43,16 @@ def psql(sql, db="postgres"):
     return out.stdout.strip()
 
 
+# Requests stand for readers' browsers: views count only for readers, not for scripts
+# (Python-urllib is one).
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
 def call(base, method, path, body=None, token=None, xff=None):
     """(status, JSON or text) of one request."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("User-Agent", BROWSER)
     if data is not None:
         req.add_header("Content-Type", "application/json")
     if token:
