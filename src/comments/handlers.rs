@@ -374,14 +374,19 @@ pub async fn delete_comment(
         let erase = own
             && matches!(
                 comment.status,
-                CommentStatus::Visible | CommentStatus::Pending
+                CommentStatus::Visible | CommentStatus::Pending | CommentStatus::Rejected
             );
-        events.extend(change_status(
-            conn,
-            &comment,
-            CommentStatus::Deleted,
-            erase,
-        )?);
+        // A comment never published stays unpublished (`rejected`): a deleted one keeps a
+        // place in readers' threads.
+        let to = if comment.status.published() {
+            CommentStatus::Deleted
+        } else {
+            CommentStatus::Rejected
+        };
+        if comment.status == to && erase {
+            repo::set_status(conn, id, to, true)?;
+        }
+        events.extend(change_status(conn, &comment, to, erase)?);
         Ok(((), events))
     })
     .await?;

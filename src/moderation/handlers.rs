@@ -258,10 +258,15 @@ pub(crate) fn delete_as_moderator(
     if comment.status == CommentStatus::Deleted {
         return Ok(Vec::new());
     }
-    let mut events: Vec<String> =
-        comments::change_status(conn, &comment, CommentStatus::Deleted, false)?
-            .into_iter()
-            .collect();
+    // A comment never published stays unpublished.
+    let to = if comment.status.published() {
+        CommentStatus::Deleted
+    } else {
+        CommentStatus::Rejected
+    };
+    let mut events: Vec<String> = comments::change_status(conn, &comment, to, false)?
+        .into_iter()
+        .collect();
     events.extend(notifications::comment_moderated(
         conn,
         id,

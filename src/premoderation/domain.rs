@@ -104,48 +104,88 @@ impl Decision {
     }
 }
 
-/// One letter as matching sees it: lowercase, `ё` as `е`, and the Cyrillic letters that look
-/// like Latin ones as those (so `дурaк` with a Latin `a` and `idiоt` with a Cyrillic `о` are
-/// caught). Capital-only look-alikes (`В` and `B`, `Н` and `H`, `М` and `M`, `Т` and `T`) are
-/// folded from capitals only: a lowercase `в` or `н` looks like nothing Latin.
-fn fold_char(c: char) -> char {
-    let capital = match c {
-        'В' => Some('b'),
-        'Н' => Some('h'),
-        'М' => Some('m'),
-        'Т' => Some('t'),
-        'К' => Some('k'),
-        _ => None,
-    };
-    if let Some(latin) = capital {
-        return latin;
+/// Latin letters and the Cyrillic letters that look like them (in lowercase, or as capitals:
+/// `B`/`В`, `H`/`Н`, `M`/`М`, `T`/`Т`).
+const LOOK_ALIKES: &[(char, char)] = &[
+    ('a', 'а'),
+    ('b', 'в'),
+    ('c', 'с'),
+    ('e', 'е'),
+    ('h', 'н'),
+    ('i', 'і'),
+    ('j', 'ј'),
+    ('k', 'к'),
+    ('m', 'м'),
+    ('o', 'о'),
+    ('p', 'р'),
+    ('s', 'ѕ'),
+    ('t', 'т'),
+    ('x', 'х'),
+    ('y', 'у'),
+];
+
+/// Letters common in both scripts that look alike in lowercase too: they say nothing about a
+/// word's script.
+fn ambiguous(c: char) -> bool {
+    matches!(
+        c,
+        'a' | 'c'
+            | 'e'
+            | 'k'
+            | 'o'
+            | 'p'
+            | 'x'
+            | 'y'
+            | 'а'
+            | 'с'
+            | 'е'
+            | 'к'
+            | 'о'
+            | 'р'
+            | 'х'
+            | 'у'
+    )
+}
+
+/// One word as matching sees it: lowercase, `ё` as `е`, and written in one script, the one
+/// its unambiguous letters are in (Cyrillic when it has more of them; else Latin), its
+/// look-alike letters of the other script turned into that one. So `дурaк` with a Latin `a`
+/// is `дурак`, `idiоt` with a Cyrillic `о` is `idiot`, `ДУРAK` is `дурак`; and `вот` stays
+/// Cyrillic (`в`, `т` do not look Latin in lowercase) while `bot` stays Latin.
+fn fold_word(word: &str) -> String {
+    let lower: Vec<char> = word
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ё' { 'е' } else { c })
+        .collect();
+    let is_cyrillic = |c: char| ('\u{400}'..='\u{52f}').contains(&c);
+    let (mut cyrillic, mut latin) = (0, 0);
+    for &c in lower.iter().filter(|&&c| !ambiguous(c)) {
+        if is_cyrillic(c) {
+            cyrillic += 1;
+        } else if c.is_ascii_alphabetic() {
+            latin += 1;
+        }
     }
-    let lower = c.to_lowercase().next().unwrap_or(c);
-    match lower {
-        'а' => 'a',
-        'е' | 'ё' | 'ѐ' => 'e',
-        'о' => 'o',
-        'р' => 'p',
-        'с' => 'c',
-        'у' => 'y',
-        'х' => 'x',
-        'к' => 'k',
-        'і' => 'i',
-        'ј' => 'j',
-        'ѕ' => 's',
-        'ԁ' => 'd',
-        'һ' => 'h',
-        'ԛ' => 'q',
-        'ԝ' => 'w',
-        other => other,
-    }
+    let to_cyrillic = cyrillic > latin;
+    lower
+        .into_iter()
+        .map(|c| {
+            let pair = LOOK_ALIKES.iter().find(|&&(l, k)| c == l || c == k);
+            match pair {
+                Some(&(_, k)) if to_cyrillic => k,
+                Some(&(l, _)) => l,
+                None => c,
+            }
+        })
+        .collect()
 }
 
 /// The words of `text` as matching sees them: runs of letters and digits, folded.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.chars().map(fold_char).collect())
+        .map(fold_word)
         .collect()
 }
 
@@ -236,8 +276,15 @@ mod tests {
         assert_eq!(m.matches("ты дурaк"), vec![0]);
         assert_eq!(m.matches("what an idiоt"), vec![1]);
         assert_eq!(m.matches("ДУРАК"), vec![0]);
-        // Lowercase `в` is no `b`.
-        assert!(matcher(&["bot"]).matches("вот").is_empty());
+        assert_eq!(m.matches("ДУРAK"), vec![0]);
+        assert_eq!(m.matches("IDIОТ"), vec![1]);
+        // Capitals at a sentence's start, in words with letters that look Latin as capitals.
+        let m = matcher(&["мразь", "тварь", "негодяй"]);
+        assert_eq!(m.matches("Мразь. ТВАРЬ! Негодяй"), vec![0, 1, 2]);
+        assert_eq!(m.matches("Mразь"), vec![0], "a Latin capital M");
+        // `в` and `т` do not look Latin in lowercase: `вот` is not `bot`.
+        assert!(matcher(&["bot"]).matches("вот ВОТ Вот").is_empty());
+        assert!(matcher(&["вот"]).matches("bot BOT").is_empty());
     }
 
     #[test]

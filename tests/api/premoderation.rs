@@ -440,10 +440,25 @@ async fn new_accounts_wait_until_trusted_and_an_author_may_delete_what_waits() {
     let res = app.delete_comment(&spammer.access, again).await;
     assert_eq!(res.status, 204, "{}", res.text());
     assert_eq!(app.pending(&moderator.access).await["items"], json!([]));
+    // It never shows in readers' threads, not even as a deleted one.
     let thread = thread_ids(&app, topic, Some(&moderator)).await;
     assert!(
-        thread.contains(&(again, "deleted".to_string())),
+        thread.contains(&(again, "rejected".to_string())),
         "{thread:?}"
+    );
+    let reader = app.signed_up("reader").await;
+    let seen = thread_ids(&app, topic, Some(&reader)).await;
+    assert!(!seen.iter().any(|(id, _)| *id == again), "{seen:?}");
+    assert_eq!(
+        app.get(&format!("/api/v1/comments/{again}")).await.status,
+        404
+    );
+    // Nor does a rejected one its author deletes.
+    let res = app.delete_comment(&spammer.access, spam).await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    assert_eq!(
+        app.get(&format!("/api/v1/comments/{spam}")).await.status,
+        404
     );
 }
 

@@ -1,7 +1,8 @@
 -- Premoderation (see `premoderation`): comments may be `pending` (held for a moderator, seen
 -- only by their author and moderators, counted nowhere) or `rejected` (seen by moderators
--- only). The old rows all pass the new check: it is added without a scan, then validated
--- without blocking writes.
+-- only). The old rows all pass the new check. Migrations run in one transaction, so the
+-- table stays locked while VALIDATE reads it: on a site with millions of comments, run
+-- `tribune migrate` at a quiet moment (it takes seconds per million rows).
 ALTER TABLE comments DROP CONSTRAINT comments_status_check;
 ALTER TABLE comments ADD CONSTRAINT comments_status_check
     CHECK (status IN ('visible', 'hidden', 'deleted', 'pending', 'rejected')) NOT VALID;
