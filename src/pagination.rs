@@ -72,6 +72,14 @@ pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
+/// A cursor of a time and an id (`?cursor=` of lists ordered by a timestamp, ties by id), or
+/// none.
+pub fn time_id_cursor(cursor: Option<&str>) -> Result<Option<(NaiveDateTime, i64)>, ApiError> {
+    cursor
+        .map(|c| decode(c, 2).and_then(|p| Ok((time(&p[0])?, number(&p[1])?))))
+        .transpose()
+}
+
 /// Ends a page read with `limit + 1` rows: keeps `limit` and, when there were more, returns the
 /// cursor of the last one kept, made by `key`.
 pub fn cut<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> Vec<String>) -> Option<String> {

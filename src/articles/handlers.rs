@@ -47,13 +47,7 @@ pub async fn list_articles(
 ) -> Result<web::Json<ArticlePage>, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = match query.cursor.as_deref() {
-        Some(cursor) => {
-            let parts = pagination::decode(cursor, 2)?;
-            Some((pagination::time(&parts[0])?, pagination::number(&parts[1])?))
-        }
-        None => None,
-    };
+    let after = pagination::time_id_cursor(query.cursor.as_deref())?;
     let tag_key = query.tag.map(|t| t.trim().to_lowercase());
     let (mut rows, mut tags) = db
         .run(move |conn| {

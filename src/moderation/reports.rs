@@ -102,13 +102,7 @@ pub async fn report_queue(
     let query = query.into_inner();
     let status = query.status.unwrap_or_default().as_str();
     let limit = pagination::limit(query.limit)?;
-    let after = match query.cursor.as_deref() {
-        Some(cursor) => {
-            let parts = pagination::decode(cursor, 2)?;
-            Some((pagination::time(&parts[0])?, pagination::number(&parts[1])?))
-        }
-        None => None,
-    };
+    let after = pagination::time_id_cursor(query.cursor.as_deref())?;
     let (mut queue, reports, rows) = db
         .run(move |conn| {
             let queue = repo::reported(conn, status, after, limit + 1)?;

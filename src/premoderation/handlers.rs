@@ -268,13 +268,7 @@ pub async fn pending_queue(
     user.require(Role::Moderator)?;
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
-    let after = match query.cursor.as_deref() {
-        Some(cursor) => {
-            let parts = pagination::decode(cursor, 2)?;
-            Some((pagination::time(&parts[0])?, pagination::number(&parts[1])?))
-        }
-        None => None,
-    };
+    let after = pagination::time_id_cursor(query.cursor.as_deref())?;
     let (mut waiting, decisions, comments) = db
         .snapshot(move |conn| {
             let waiting = repo::queue(conn, after, limit + 1)?;
