@@ -194,7 +194,7 @@ fn purge(settings: Settings) -> anyhow::Result<()> {
             .map_err(explain)?;
         println!(
             "purged {} sessions, {} tokens, {} mails, {} confirmations, {} rate counters, \
-             {} view marks, {} notifications, {} stream tickets",
+             {} view marks, {} notifications, {} stream tickets; released {} usernames",
             purged.sessions,
             purged.tokens,
             purged.mails,
@@ -202,7 +202,8 @@ fn purge(settings: Settings) -> anyhow::Result<()> {
             purged.rate_counters,
             purged.view_marks,
             purged.notifications,
-            purged.stream_tickets
+            purged.stream_tickets,
+            purged.usernames_released
         );
         Ok(())
     })

@@ -51,6 +51,8 @@ pub mod pages;
 pub mod pagination;
 /// Premoderation: word rules, holds for new and risky writers, the moderators' queue.
 pub mod premoderation;
+/// A reader's data: the export of everything held about them, and erasure of their account.
+pub mod privacy;
 /// The client's address (through trusted proxies) and every rate limit, counted in the database.
 pub mod ratelimit;
 /// What is kept for how long: the hourly purge of `serve` and `tribune purge`.

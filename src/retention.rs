@@ -10,7 +10,8 @@
 //! - rate counters: once their windows are over;
 //! - view marks (who viewed what today): once the day is over;
 //! - read notifications: `TRIBUNE_NOTIFICATION_RETENTION_DAYS` after they were read; unread
-//!   ones after a year; unused stream tickets: once expired.
+//!   ones after a year; unused stream tickets: once expired;
+//! - an erased account's username: taken for `TRIBUNE_ERASED_USERNAME_DAYS`, then free.
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub struct Purged {
     pub view_marks: usize,
     pub notifications: usize,
     pub stream_tickets: usize,
+    pub usernames_released: usize,
 }
 
 /// Removes everything past its retention, in one transaction.
@@ -53,6 +55,10 @@ pub fn purge(conn: &mut DbConn, settings: &Settings) -> Result<Purged, ApiError>
             view_marks: crate::discussions::views::purge_marks(conn)?,
             notifications,
             stream_tickets,
+            usernames_released: crate::accounts::release_usernames(
+                conn,
+                settings.erased_username_days,
+            )?,
         })
     })
 }

@@ -47,7 +47,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(crate::moderation::routes)
         .configure(crate::premoderation::routes)
         .configure(crate::search::routes)
-        .configure(crate::notifications::routes);
+        .configure(crate::notifications::routes)
+        .configure(crate::privacy::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for

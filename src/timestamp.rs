@@ -6,6 +6,11 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serializer;
 
+/// A stored (UTC) timestamp as the API writes it.
+pub fn utc(at: chrono::NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
 /// `#[serde(serialize_with = "crate::timestamp::rfc3339")]`
 pub fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut buf = [0u8; 30];

@@ -303,7 +303,7 @@ pub async fn me(auth: AuthUser, db: web::Data<Db>) -> Result<web::Json<Me>, ApiE
 
 /// `401` unless the token's session is still live (reads of one's own account see a logout,
 /// a reset or a reuse-revocation at once, as writes do).
-fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiError> {
+pub fn live_session(conn: &mut crate::db::DbConn, auth: AuthUser) -> Result<(), ApiError> {
     match repo::account_state(conn, UserId(auth.id), SessionId(auth.session_id))? {
         Some(state) if state.session_live => Ok(()),
         _ => Err(ApiError::Unauthorized(

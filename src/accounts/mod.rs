@@ -9,7 +9,7 @@ mod reset;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 // What other features use of accounts.
-pub use handlers::{NewAccount, create_account};
+pub use handlers::{NewAccount, create_account, live_session};
 pub use repo::{AccountState, User, account_state, revoke_sessions_of_user, user_by_id};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -36,4 +36,23 @@ pub fn purge_expired(
 ) -> Result<(usize, usize), crate::error::ApiError> {
     let before = crate::db::now() - chrono::Duration::days(days.into());
     Ok(repo::purge_expired(conn, before)?)
+}
+
+/// Frees the usernames of accounts erased more than `days` ago; how many.
+pub fn release_usernames(
+    conn: &mut crate::db::DbConn,
+    days: u32,
+) -> Result<usize, crate::error::ApiError> {
+    let before = crate::db::now() - chrono::Duration::days(days.into());
+    Ok(repo::release_usernames(conn, before)?)
+}
+
+/// Erases an account's personal data, in the caller's transaction, after every feature took
+/// it off their rows (the account's row is locked last, in the lock order): see
+/// [`repo::erase_user`]. Returns the email it had, or `None` if there is no such live account.
+pub fn erase(
+    conn: &mut crate::db::DbConn,
+    user_id: i64,
+) -> Result<Option<String>, crate::error::ApiError> {
+    Ok(repo::erase_user(conn, user_id, crate::db::now())?)
 }

@@ -7,7 +7,7 @@ pub mod repo;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 // What other features use of articles.
-pub use repo::{discussion_of, thread_state_of};
+pub use repo::{discussion_of, disown_author, thread_state_of};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;

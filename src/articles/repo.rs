@@ -199,3 +199,10 @@ pub fn discussion_of(conn: &mut DbConn, slug: &str) -> QueryResult<Option<i64>> 
         .first(conn)
         .optional()
 }
+
+/// Takes an erased account off the articles it wrote (they stay: the newsroom's work).
+pub fn disown_author(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::update(articles::table.filter(articles::author_id.eq(user_id)))
+        .set(articles::author_id.eq(None::<i64>))
+        .execute(conn)
+}

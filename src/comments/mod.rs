@@ -7,6 +7,7 @@
 
 pub mod domain;
 pub mod dto;
+mod erasure;
 pub mod handlers;
 mod held;
 mod paging;
@@ -20,6 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 // What other features use of comments (moderation acts on them; deleting an article takes its
 // comments off their authors' counts).
 pub use domain::CommentStatus;
+pub use erasure::erase_author;
 pub use held::decide_held;
 pub use paging::ThreadPages;
 pub(crate) use policy::{change_status, comment_to_change};

@@ -353,3 +353,84 @@ pub fn uncount_discussion(conn: &mut DbConn, discussion_id: i64) -> QueryResult<
     }
     Ok(())
 }
+
+/// The discussions where the user wrote comments or voted, in id order (the lock order).
+pub fn discussions_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
+    let mut ids: Vec<i64> = comments::table
+        .filter(comments::author_id.eq(user_id))
+        .select(comments::discussion_id)
+        .distinct()
+        .load(conn)?;
+    ids.extend(
+        comment_votes::table
+            .inner_join(comments::table)
+            .filter(comment_votes::user_id.eq(user_id))
+            .select(comments::discussion_id)
+            .distinct()
+            .load::<i64>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Removes the user's votes on one discussion's comments, moving each comment's score back.
+pub fn drop_votes_in(conn: &mut DbConn, user_id: i64, discussion_id: i64) -> QueryResult<usize> {
+    let votes: Vec<(i64, i32)> = comment_votes::table
+        .inner_join(comments::table)
+        .filter(comment_votes::user_id.eq(user_id))
+        .filter(comments::discussion_id.eq(discussion_id))
+        .order(comment_votes::comment_id)
+        .select((comment_votes::comment_id, comment_votes::value))
+        .load(conn)?;
+    for (comment_id, value) in &votes {
+        diesel::update(comments::table.find(comment_id))
+            .set(comments::score.eq(comments::score - i64::from(*value)))
+            .execute(conn)?;
+        diesel::delete(comment_votes::table.find((comment_id, user_id))).execute(conn)?;
+    }
+    Ok(votes.len())
+}
+
+/// The user's comments in one discussion: id and status.
+pub fn authored_in(
+    conn: &mut DbConn,
+    user_id: i64,
+    discussion_id: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    comments::table
+        .filter(comments::author_id.eq(user_id))
+        .filter(comments::discussion_id.eq(discussion_id))
+        .order(comments::id)
+        .select((comments::id, comments::status))
+        .load(conn)
+}
+
+/// Takes the author off comments `ids` and gives them `status`; with `erase`, their text goes
+/// too (an erased account's).
+pub fn disown(
+    conn: &mut DbConn,
+    ids: &[i64],
+    status: CommentStatus,
+    erase: bool,
+) -> QueryResult<usize> {
+    let mut changed = 0;
+    for chunk in ids.chunks(500) {
+        let target = comments::table.filter(comments::id.eq_any(chunk));
+        let author = comments::author_id.eq(None::<i64>);
+        let status = comments::status.eq(status.as_str());
+        changed += if erase {
+            diesel::update(target)
+                .set((
+                    author,
+                    status,
+                    comments::body.eq(None::<String>),
+                    comments::body_html.eq(None::<String>),
+                ))
+                .execute(conn)?
+        } else {
+            diesel::update(target).set((author, status)).execute(conn)?
+        };
+    }
+    Ok(changed)
+}

@@ -322,6 +322,8 @@ settings! {
     vote_rate_per_minute: u32 = "TRIBUNE_VOTE_RATE", DefaultValue::Value("60"), |v, _| count(v, "votes per minute");
     /// searches one client address may make per minute (each one reads the index; counted in the database, so across processes)
     search_rate_per_minute: u32 = "TRIBUNE_SEARCH_RATE", DefaultValue::Value("60"), |v, _| count(v, "searches per minute");
+    /// exports of their data (`GET /api/v1/me/export`) an account may make a day
+    exports_per_day: u32 = "TRIBUNE_EXPORT_RATE", DefaultValue::Value("3"), |v, _| count(v, "exports per day");
     /// reports an account may file per minute
     report_rate_per_minute: u32 = "TRIBUNE_REPORT_RATE", DefaultValue::Value("10"), |v, _| count(v, "reports per minute");
     /// password-reset or subscription-confirmation mails one address may get a day (they also back off: each waits twice as long as the one before)
@@ -336,6 +338,8 @@ settings! {
         |v, _| number(v, 1..=86_400, "a number of seconds from 1 to 86400").map(Duration::from_secs);
     /// how long ended sessions and used or expired tokens are kept before the hourly purge removes them
     session_retention_days: u32 = "TRIBUNE_SESSION_RETENTION_DAYS", DefaultValue::Value("30"), |v, _| count(v, "days");
+    /// an erased account's username stays taken this long (no one else can pass for its owner at once), then anyone may register it
+    erased_username_days: u32 = "TRIBUNE_ERASED_USERNAME_DAYS", DefaultValue::Value("180"), |v, _| count(v, "days");
     /// how long sent and failed mails stay in the outbox
     mail_retention_days: u32 = "TRIBUNE_MAIL_RETENTION_DAYS", DefaultValue::Value("30"), |v, _| count(v, "days");
     /// a notification mail waits this long after the first notification it tells of, to bundle what follows (`immediately` in readers' settings)

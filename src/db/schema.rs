@@ -25,6 +25,7 @@ diesel::table! {
         ban_reason -> Nullable<Text>,
         comments_count -> BigInt,
         created_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -252,6 +253,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(audit_log, users);
+diesel::allow_tables_to_appear_in_same_query!(audit_log, comments);
+diesel::allow_tables_to_appear_in_same_query!(audit_log, discussions);
 
 diesel::table! {
     /// Views counted today, site-wide (see `discussions::views`).
@@ -377,3 +380,14 @@ diesel::joinable!(comment_holds -> comments (comment_id));
 diesel::allow_tables_to_appear_in_same_query!(comment_holds, comments);
 diesel::allow_tables_to_appear_in_same_query!(comment_holds, users);
 diesel::allow_tables_to_appear_in_same_query!(comment_holds, discussions);
+
+diesel::table! {
+    /// What each record of an imported export became here (see `import`).
+    import_keys (source, kind, external_id) {
+        source -> Text,
+        kind -> Text,
+        external_id -> Text,
+        local_id -> Nullable<BigInt>,
+        data -> Nullable<Text>,
+    }
+}

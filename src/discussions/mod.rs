@@ -93,6 +93,28 @@ pub fn replies_moved(
     }))
 }
 
+/// Takes an erased account off the discussions it started, in the caller's transaction, in
+/// the lock order: without `keep_text`, its topics' bodies go too (their titles stay, as the
+/// threads' names). Re-indexes them for search. Returns the events to publish.
+pub fn erase_author(
+    conn: &mut DbConn,
+    user_id: i64,
+    keep_text: bool,
+) -> Result<Vec<String>, crate::error::ApiError> {
+    let mut events = Vec::new();
+    for id in repo::authored_by(conn, user_id)? {
+        let Some(discussion) = repo::lock(conn, id)? else {
+            continue;
+        };
+        let erase = !keep_text && discussion.kind == Kind::Topic;
+        if let Some(discussion) = repo::disown(conn, id, erase)? {
+            crate::search::discussion_written(conn, id)?;
+            events.extend(announce_if_public("updated", &discussion));
+        }
+    }
+    Ok(events)
+}
+
 /// Whether everyone sees `discussion` now (a scheduled article's shows from its publication).
 pub fn is_public(discussion: &repo::Discussion) -> bool {
     public_from(discussion.visible_from)

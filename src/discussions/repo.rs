@@ -288,6 +288,41 @@ pub fn edit_topic(
         .execute(conn)
 }
 
+/// The discussions the user started (topics; an editor's articles), in id order.
+pub fn authored_by(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<i64>> {
+    discussions::table
+        .filter(discussions::author_id.eq(user_id))
+        .order(discussions::id)
+        .select(discussions::id)
+        .load(conn)
+}
+
+/// Takes the author off a discussion; with `erase`, its own text goes too (a topic's body;
+/// the title stays: it is the thread's name, which others' comments answer).
+pub fn disown(conn: &mut DbConn, id: i64, erase: bool) -> QueryResult<Option<Discussion>> {
+    let target = discussions::table.find(id);
+    let author = discussions::author_id.eq(None::<i64>);
+    per_backend!(conn, |c| {
+        if erase {
+            diesel::update(target)
+                .set((
+                    author,
+                    discussions::body.eq(""),
+                    discussions::body_html.eq(""),
+                ))
+                .returning(Discussion::as_returning())
+                .get_result(c)
+                .optional()
+        } else {
+            diesel::update(target)
+                .set(author)
+                .returning(Discussion::as_returning())
+                .get_result(c)
+                .optional()
+        }
+    })
+}
+
 /// What an article's changes mean for its discussion.
 pub fn sync_article(
     conn: &mut DbConn,

@@ -198,6 +198,16 @@ impl MailPace {
     }
 }
 
+/// Deletes every mail to `recipients`, or tagged (`subscriber_id`) with one of `tags`, sent or
+/// not: an erased reader's. Returns how many.
+pub fn forget(
+    conn: &mut crate::db::DbConn,
+    recipients: &[String],
+    tags: &[i64],
+) -> Result<usize, crate::error::ApiError> {
+    Ok(repo::forget(conn, recipients, tags)?)
+}
+
 /// Deletes sent and failed mails older than `days` (the retention task).
 pub fn purge(conn: &mut crate::db::DbConn, days: u32) -> Result<usize, crate::error::ApiError> {
     let before = crate::db::now() - chrono::Duration::days(days.into());

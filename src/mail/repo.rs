@@ -330,3 +330,18 @@ pub fn digest_delivery(conn: &mut DbConn, day: &str) -> QueryResult<Delivery> {
     }
     Ok(delivery)
 }
+
+/// Deletes every mail to `recipients` or tagged with one of `tags` (an erased reader's), in
+/// whatever state: one a worker is sending meanwhile still goes, and its outcome finds no row.
+pub fn forget(conn: &mut DbConn, recipients: &[String], tags: &[i64]) -> QueryResult<usize> {
+    let mut gone = 0;
+    for chunk in recipients.chunks(500) {
+        gone +=
+            diesel::delete(outbox::table.filter(outbox::recipient.eq_any(chunk))).execute(conn)?;
+    }
+    for chunk in tags.chunks(500) {
+        gone += diesel::delete(outbox::table.filter(outbox::subscriber_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    Ok(gone)
+}

@@ -67,6 +67,16 @@ pub fn audit(
     Ok(())
 }
 
+/// Erasure (see `privacy`), before the account's comments lose their author: the audit log
+/// forgets the texts it kept of them, keeping the actions.
+pub fn forget_texts_of(
+    conn: &mut crate::db::DbConn,
+    user_id: i64,
+) -> Result<(), crate::error::ApiError> {
+    repo::forget_texts_of(conn, user_id)?;
+    Ok(())
+}
+
 /// Records a moderator's decision (`action` on `(target_type, target_id)`) with its reason, in
 /// the caller's transaction.
 pub fn audit_decision(

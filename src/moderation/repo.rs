@@ -340,3 +340,28 @@ pub fn resolve_reports(
     .returning(reports::reporter_id)
     .get_results(conn)
 }
+
+/// Drops the texts the audit log kept of an account's comments and topics (what a staff
+/// action replaced): the log keeps the actions and ids, not the erased reader's words.
+pub fn forget_texts_of(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    use crate::db::schema::comments;
+    let their_comments = comments::table
+        .filter(comments::author_id.eq(user_id))
+        .select(comments::id);
+    let their_topics = discussions::table
+        .filter(discussions::author_id.eq(user_id))
+        .select(discussions::id);
+    let of_comments = audit_log::target_type
+        .eq("comment")
+        .and(audit_log::target_id.eq_any(their_comments));
+    let of_topics = audit_log::target_type
+        .eq("discussion")
+        .and(audit_log::target_id.eq_any(their_topics));
+    diesel::update(
+        audit_log::table
+            .filter(audit_log::previous.is_not_null())
+            .filter(of_comments.or(of_topics)),
+    )
+    .set(audit_log::previous.eq(None::<String>))
+    .execute(conn)
+}

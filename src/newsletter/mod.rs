@@ -32,6 +32,20 @@ pub fn purge_expired(conn: &mut crate::db::DbConn) -> Result<usize, crate::error
     Ok(repo::void_expired_confirmations(conn, crate::db::now())?)
 }
 
+/// Erasure of a reader (see `privacy`): their subscriptions (by account, or by `email`) are
+/// deleted with every mail to them, in the caller's transaction.
+pub fn forget_reader(
+    conn: &mut crate::db::DbConn,
+    user_id: crate::ids::UserId,
+    email: &str,
+) -> Result<(), crate::error::ApiError> {
+    let gone = repo::forget(conn, user_id, &crate::accounts::domain::key(email))?;
+    let (ids, mut addresses): (Vec<i64>, Vec<String>) = gone.into_iter().unzip();
+    addresses.push(email.to_owned());
+    crate::mail::forget(conn, &addresses, &ids)?;
+    Ok(())
+}
+
 /// The newsletter's side of mail delivery: digests go only to confirmed subscribers, a
 /// delivery clears a subscriber's bounces, a permanent refusal counts one.
 pub struct Subscribers;

@@ -455,3 +455,24 @@ pub fn void_expired_confirmations(conn: &mut DbConn, now: NaiveDateTime) -> Quer
     ))
     .execute(conn)
 }
+
+/// Deletes the subscriptions of an account or of its address (an erased reader's): their
+/// `(id, email)`, for the mails to forget with them.
+pub fn forget(
+    conn: &mut DbConn,
+    UserId(user_id): UserId,
+    email_key: &str,
+) -> QueryResult<Vec<(i64, String)>> {
+    let theirs = subscribers::user_id
+        .eq(user_id)
+        .or(subscribers::pending_user_id.eq(user_id))
+        .or(subscribers::confirm_user_id.eq(user_id))
+        .or(subscribers::email_key.eq(email_key));
+    let gone: Vec<(i64, String)> = subscribers::table
+        .filter(theirs)
+        .select((subscribers::id, subscribers::email))
+        .load(conn)?;
+    let ids: Vec<i64> = gone.iter().map(|(id, _)| *id).collect();
+    diesel::delete(subscribers::table.filter(subscribers::id.eq_any(&ids))).execute(conn)?;
+    Ok(gone)
+}

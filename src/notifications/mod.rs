@@ -239,5 +239,11 @@ pub fn purge(conn: &mut DbConn, days: u32) -> Result<(usize, usize), ApiError> {
     ))
 }
 
+/// Erasure of a reader (see `privacy`), in the caller's transaction: their inbox, settings,
+/// mutes and stream tickets go; others' notifications of what they did lose their actor.
+pub fn forget_reader(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+    Ok(repo::forget_user(conn, user_id)?)
+}
+
 /// How long an unread notification is kept.
 pub const UNREAD_KEPT_DAYS: i64 = 365;

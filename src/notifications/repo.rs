@@ -13,9 +13,11 @@ use crate::db::schema::{
 use crate::discussions::AuthorRow;
 use crate::{locked, per_backend};
 
+mod erasure;
 mod muting;
 mod tickets;
 
+pub use erasure::*;
 pub use muting::*;
 pub use tickets::*;
 

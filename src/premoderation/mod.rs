@@ -225,6 +225,12 @@ impl Premoderation {
     }
 }
 
+/// Erasure of an account (see `privacy`): its holds stay (the queue's history) without it.
+pub fn forget_author(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+    repo::forget_author(conn, user_id)?;
+    Ok(())
+}
+
 /// Whether `user` is never held: moderators and admins.
 pub fn exempt(user: &ActiveUser) -> bool {
     user.role.includes(Role::Moderator)

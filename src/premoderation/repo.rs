@@ -182,3 +182,10 @@ pub fn account(conn: &mut DbConn, user_id: i64) -> QueryResult<(NaiveDateTime, i
         .select((users::created_at, users::comments_count))
         .first(conn)
 }
+
+/// Takes an erased account off the holds of its comments.
+pub fn forget_author(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
+    diesel::update(comment_holds::table.filter(comment_holds::author_id.eq(user_id)))
+        .set(comment_holds::author_id.eq(None::<i64>))
+        .execute(conn)
+}

@@ -119,6 +119,13 @@ impl Rule {
     pub const fn per_hour(max: u32) -> Rule {
         Rule { max, window: 3600 }
     }
+
+    pub const fn per_day(max: u32) -> Rule {
+        Rule {
+            max,
+            window: 86_400,
+        }
+    }
 }
 
 /// What is limited. Each has its own setting (see [`RateLimits::from_settings`]).
@@ -141,6 +148,8 @@ pub enum Limit {
     Writes,
     /// Searches, per address.
     Search,
+    /// Exports of one's data, per account.
+    Exports,
 }
 
 impl Limit {
@@ -154,6 +163,7 @@ impl Limit {
             Limit::Reports => "report",
             Limit::Writes => "write",
             Limit::Search => "search",
+            Limit::Exports => "export",
         }
     }
 }
@@ -178,6 +188,7 @@ pub struct RateLimits {
     reports: Rule,
     writes: Rule,
     search: Rule,
+    exports: Rule,
 }
 
 impl RateLimits {
@@ -192,6 +203,7 @@ impl RateLimits {
             reports: Rule::per_minute(settings.report_rate_per_minute),
             writes: Rule::per_minute(settings.write_rate_per_minute),
             search: Rule::per_minute(settings.search_rate_per_minute),
+            exports: Rule::per_day(settings.exports_per_day),
         }
     }
 
@@ -209,6 +221,7 @@ impl RateLimits {
             Limit::Reports => self.reports,
             Limit::Writes => self.writes,
             Limit::Search => self.search,
+            Limit::Exports => self.exports,
         }
     }
 

@@ -17,6 +17,7 @@ mod newsletter;
 mod notifications;
 mod operations;
 mod premoderation;
+mod privacy;
 mod reads;
 mod search;
 mod security;
