@@ -63,11 +63,35 @@ pub enum Command {
         #[command(subcommand)]
         command: NewsletterCommand,
     },
+    /// Import an existing site's comments from its vendor's export (see `docs/import.md`).
+    /// Running it again adds nothing; after a stop, it finishes the job.
+    Import {
+        #[command(subcommand)]
+        vendor: ImportVendor,
+    },
     /// Full-text search.
     Search {
         #[command(subcommand)]
         command: SearchCommand,
     },
+}
+
+#[derive(Subcommand)]
+pub enum ImportVendor {
+    /// Disqus' XML export.
+    Disqus(ImportArgs),
+    /// WordPress' WXR export (Tools, Export), with its comments.
+    Wordpress(ImportArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The export file.
+    pub file: std::path::PathBuf,
+    /// A CSV file of `thread,slug` rows for threads whose address matches no article's slug
+    /// (a thread's address, old identifier or export id; an article's slug).
+    #[arg(long)]
+    pub map: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Search {
             command: SearchCommand::Reindex,
         } => reindex(&settings),
+        Command::Import { vendor } => import(&settings, vendor),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {
@@ -217,6 +242,29 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
         tracing::info!(documents = count, "search index built");
     }
     Ok(())
+}
+
+fn import(settings: &Settings, vendor: ImportVendor) -> anyhow::Result<()> {
+    use crate::import::Vendor;
+    let (vendor, args) = match vendor {
+        ImportVendor::Disqus(args) => (Vendor::Disqus, args),
+        ImportVendor::Wordpress(args) => (Vendor::Wordpress, args),
+    };
+    let mut conn = connect(&settings.database)?;
+    run_migrations(&mut conn)?;
+    let started = std::time::Instant::now();
+    let outcome = crate::import::run(&mut conn, vendor, &args.file, args.map.as_deref());
+    let seconds = started.elapsed().as_secs_f64();
+    match outcome {
+        Ok(summary) => {
+            println!("{summary}\ndone in {seconds:.1} s");
+            Ok(())
+        }
+        Err((error, summary)) => {
+            println!("{summary}\nstopped after {seconds:.1} s");
+            Err(error)
+        }
+    }
 }
 
 fn reindex(settings: &Settings) -> anyhow::Result<()> {

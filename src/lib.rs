@@ -28,6 +28,8 @@ pub mod error;
 pub mod extract;
 /// Typed ids for the signatures where two kinds of id meet.
 pub mod ids;
+/// `tribune import disqus|wordpress`: another system's comments, streamed in batches, idempotent.
+pub mod import;
 /// The mail outbox and its sending worker (SMTP, or `.eml` files), claims renewed while alive.
 pub mod mail;
 /// Markdown to sanitized HTML (pulldown-cmark + ammonia).

@@ -3,6 +3,7 @@
 pub mod domain;
 pub mod dto;
 pub mod handlers;
+mod import;
 pub mod repo;
 mod reset;
 
@@ -10,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 // What other features use of accounts.
 pub use handlers::{NewAccount, create_account, live_session};
+pub use import::{ImportedAuthor, import_author};
 pub use repo::{AccountState, User, account_state, revoke_sessions_of_user, user_by_id};
 
 pub fn routes(cfg: &mut ServiceConfig) {

@@ -543,3 +543,11 @@ pub fn release_usernames(conn: &mut DbConn, before: NaiveDateTime) -> QueryResul
     }
     Ok(held.len())
 }
+
+/// Whether a username (its key) is held by any account, erased ones included.
+pub fn username_taken(conn: &mut DbConn, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::username_key.eq(key)),
+    ))
+    .get_result(conn)
+}

@@ -234,7 +234,7 @@ fn audit_article(
 }
 
 /// `base`, or `base-2`, `base-3`, ... : the first slug no article has.
-fn free_slug(conn: &mut DbConn, base: &str) -> Result<String, ApiError> {
+pub(crate) fn free_slug(conn: &mut DbConn, base: &str) -> Result<String, ApiError> {
     let mut candidate = base.to_string();
     for n in 2.. {
         if !repo::slug_taken(conn, &candidate)? {

@@ -115,6 +115,18 @@ pub fn erase_author(
     Ok(events)
 }
 
+/// A recount of a discussion's visible comments (an import): `replies` is set, and
+/// `last_activity_at` moves to `latest` if that is later.
+pub fn recounted(
+    conn: &mut DbConn,
+    discussion_id: i64,
+    replies: i64,
+    latest: Option<chrono::NaiveDateTime>,
+) -> Result<(), crate::error::ApiError> {
+    repo::recounted(conn, discussion_id, replies, latest)?;
+    Ok(())
+}
+
 /// Whether everyone sees `discussion` now (a scheduled article's shows from its publication).
 pub fn is_public(discussion: &repo::Discussion) -> bool {
     public_from(discussion.visible_from)

@@ -436,6 +436,28 @@ pub fn replies_moved(conn: &mut DbConn, id: i64, delta: i64) -> QueryResult<Opti
         .optional())
 }
 
+/// Sets `replies` from a recount, and moves `last_activity_at` to `latest` if that is later.
+pub fn recounted(
+    conn: &mut DbConn,
+    id: i64,
+    replies: i64,
+    latest: Option<NaiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(discussions::table.find(id))
+        .set(discussions::replies.eq(replies))
+        .execute(conn)?;
+    match latest {
+        Some(at) => diesel::update(
+            discussions::table
+                .find(id)
+                .filter(discussions::last_activity_at.lt(at)),
+        )
+        .set(discussions::last_activity_at.eq(at))
+        .execute(conn),
+        None => Ok(0),
+    }
+}
+
 /// Adds buffered view counts, as deltas so that several processes add up.
 pub fn add_views(conn: &mut DbConn, deltas: &[(i64, i64)]) -> QueryResult<()> {
     for (id, delta) in deltas {

@@ -10,6 +10,7 @@ mod discussions;
 mod errors;
 mod faults;
 mod helpers;
+mod import;
 mod jwt;
 mod mail;
 mod moderation;

@@ -1,0 +1,463 @@
+//! `tribune import disqus|wordpress FILE [--map FILE.csv]`: an existing site's comments,
+//! brought in from its vendor's export.
+//!
+//! The file is read as a stream, one record at a time ([`xml`]); records are loaded in
+//! batches of [`BATCH`], each in one transaction with what it made remembered in
+//! `import_keys` (thread → discussion, post → comment, author → account). So importing the
+//! same file again adds nothing, and an import killed half-way, started again, finishes the job
+//! without duplicates. A reply that comes before its parent (or a post before its thread)
+//! waits in `import_keys` and is placed once its parent is in, at the end at the latest; one
+//! whose parent never comes (not in the export, or spam) becomes a root. Counters are
+//! recounted for what each batch touched.
+//!
+//! Threads are matched to the site's articles by slug: the `--map` file first (`thread,slug`
+//! rows: a thread's address, old identifier or export id, and an article's slug), then the
+//! old system's own slug, then the last segment of the page's address; a thread that matches
+//! none gets an article of its own, dated when the thread began.
+
+mod disqus;
+mod domain;
+mod repo;
+mod wordpress;
+mod xml;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+
+use crate::comments::CommentStatus;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use domain::{MAX_BODY, Post, PostState, Record, Thread};
+pub use domain::{Summary, Vendor};
+use repo::Kind;
+
+/// Records per transaction.
+pub const BATCH: usize = 1000;
+
+/// Imports `file` into the database: the summary, or why it stopped (with the summary of what
+/// the complete batches before it hold).
+pub fn run(
+    conn: &mut DbConn,
+    vendor: Vendor,
+    file: &Path,
+    map: Option<&Path>,
+) -> Result<Summary, (anyhow::Error, Summary)> {
+    let mut summary = Summary::default();
+    match load_file(conn, vendor, file, map, &mut summary) {
+        Ok(()) => Ok(summary),
+        Err(e) => Err((e, summary)),
+    }
+}
+
+fn load_file(
+    conn: &mut DbConn,
+    vendor: Vendor,
+    path: &Path,
+    map: Option<&Path>,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let loader = Loader {
+        source: vendor.as_str(),
+        map: match map {
+            Some(map) => read_map(map).with_context(|| format!("the map {}", map.display()))?,
+            None => HashMap::new(),
+        },
+    };
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    let mut file =
+        xml::XmlFile::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg} ({eta})")
+            .expect("a valid template"),
+    );
+    let names: &[&str] = match vendor {
+        Vendor::Disqus => &disqus::RECORDS,
+        Vendor::Wordpress => &wordpress::RECORDS,
+    };
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let stop = |at: u64, reason: String| {
+            let line = xml::line_at(path, at).unwrap_or(0);
+            anyhow::anyhow!(
+                "{}: line {line}: {reason}. Nothing after the last complete batch was imported \
+                 ({} batches of {BATCH} records are); import the file again once it is fixed \
+                 to finish, without duplicates",
+                path.display(),
+                summary.batches,
+            )
+        };
+        let node = match file.next_record(names) {
+            Ok(Some(node)) => node,
+            Ok(None) => break,
+            Err(e) => return Err(stop(e.at, e.reason)),
+        };
+        let records = match vendor {
+            Vendor::Disqus => disqus::record(&node),
+            Vendor::Wordpress => wordpress::record(&node),
+        }
+        .map_err(|reason| stop(file.position(), reason))?;
+        batch.extend(records);
+        if batch.len() >= BATCH {
+            loader.load(conn, &batch, summary)?;
+            batch.clear();
+            bar.set_position(file.position());
+            bar.set_message(format!("{} comments", summary.comments));
+        }
+    }
+    loader.load(conn, &batch, summary)?;
+    loader.place_waiting(conn, summary)?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// The `--map` file: `thread,slug` rows (a header row `thread,slug` may come first).
+fn read_map(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_path(path)?;
+    let mut map = HashMap::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row?;
+        let (Some(thread), Some(slug), None) = (row.get(0), row.get(1), row.get(2)) else {
+            anyhow::bail!("row {}: want two columns, thread and slug", i + 1);
+        };
+        if i == 0 && thread == "thread" && slug == "slug" {
+            continue;
+        }
+        map.insert(thread.trim_end_matches('/').to_owned(), slug.to_owned());
+    }
+    Ok(map)
+}
+
+struct Loader {
+    source: &'static str,
+    map: HashMap<String, String>,
+}
+
+/// Where a post goes, or why not yet.
+enum Placed {
+    Done,
+    /// Its thread or parent is not in yet.
+    Waits,
+}
+
+/// Whether posts whose parent is missing wait (the stream) or become roots (the end).
+#[derive(Clone, Copy, PartialEq)]
+enum Pass {
+    Stream,
+    Retry,
+    Final,
+}
+
+impl Loader {
+    /// One batch, in one transaction, counters recounted.
+    fn load(
+        &self,
+        conn: &mut DbConn,
+        batch: &[Record],
+        summary: &mut Summary,
+    ) -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut counts = Summary::default();
+        crate::db::transaction(conn, |conn| {
+            let mut touched = Touched::default();
+            for record in batch {
+                match record {
+                    Record::Thread(thread) => self.remember_thread(conn, thread)?,
+                    Record::Post(post) => {
+                        if let Placed::Waits =
+                            self.place(conn, post, Pass::Stream, &mut touched, &mut counts)?
+                        {
+                            let data = serde_json::to_string(post).map_err(ApiError::internal)?;
+                            repo::put(
+                                conn,
+                                self.source,
+                                Kind::Post,
+                                &post.id,
+                                (None, Some(&data)),
+                            )?;
+                        }
+                    }
+                }
+            }
+            touched.recount(conn)
+        })
+        .map_err(explain)?;
+        add(summary, counts);
+        summary.batches += 1;
+        Ok(())
+    }
+
+    /// Places the posts that waited: again while that places some, then the rest as roots.
+    fn place_waiting(&self, conn: &mut DbConn, summary: &mut Summary) -> anyhow::Result<()> {
+        for pass in [Pass::Retry, Pass::Final] {
+            loop {
+                let before = summary.comments + summary.skipped.values().sum::<u64>();
+                let mut after = String::new();
+                loop {
+                    let waiting = repo::waiting(conn, self.source, &after, BATCH as i64)
+                        .map_err(|e| explain(e.into()))?;
+                    let Some((last, _)) = waiting.last() else {
+                        break;
+                    };
+                    after = last.clone();
+                    let mut counts = Summary::default();
+                    crate::db::transaction(conn, |conn| {
+                        let mut touched = Touched::default();
+                        for (_, data) in &waiting {
+                            let post: Post =
+                                serde_json::from_str(data).map_err(ApiError::internal)?;
+                            self.place(conn, &post, pass, &mut touched, &mut counts)?;
+                        }
+                        touched.recount(conn)
+                    })
+                    .map_err(explain)?;
+                    add(summary, counts);
+                }
+                let after_pass = summary.comments + summary.skipped.values().sum::<u64>();
+                if pass == Pass::Final || after_pass == before {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remember_thread(&self, conn: &mut DbConn, thread: &Thread) -> Result<(), ApiError> {
+        if repo::get(conn, self.source, Kind::Thread, &thread.id)?.is_none() {
+            let data = serde_json::to_string(thread).map_err(ApiError::internal)?;
+            repo::put(
+                conn,
+                self.source,
+                Kind::Thread,
+                &thread.id,
+                (None, Some(&data)),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Imports one post, unless it was already, or must wait.
+    fn place(
+        &self,
+        conn: &mut DbConn,
+        post: &Post,
+        pass: Pass,
+        touched: &mut Touched,
+        summary: &mut Summary,
+    ) -> Result<Placed, ApiError> {
+        let source = self.source;
+        match repo::get(conn, source, Kind::Post, &post.id)? {
+            // Imported or skipped by an earlier run.
+            Some((Some(_), _)) | Some((None, None)) => {
+                summary.already += 1;
+                return Ok(Placed::Done);
+            }
+            // Waiting: only a pass over the waiting ones takes it on.
+            Some((None, Some(_))) if pass == Pass::Stream => {
+                summary.already += 1;
+                return Ok(Placed::Done);
+            }
+            _ => {}
+        }
+        let skip = |conn: &mut DbConn, summary: &mut Summary, reason| {
+            summary.skip(reason);
+            repo::put(conn, source, Kind::Post, &post.id, (None, None))?;
+            Ok(Placed::Done)
+        };
+        let status = match post.state {
+            PostState::Approved => CommentStatus::Visible,
+            PostState::Deleted => CommentStatus::Deleted,
+            PostState::Spam => return skip(conn, summary, "spam"),
+            PostState::Unapproved => return skip(conn, summary, "never approved"),
+            PostState::Pingback => return skip(conn, summary, "pingbacks or trackbacks"),
+        };
+        if post.body.len() > MAX_BODY {
+            return skip(conn, summary, "longer than 100 KB");
+        }
+        let Some(discussion_id) = self.home(conn, &post.thread_id, summary)? else {
+            return if pass == Pass::Final {
+                skip(conn, summary, "of threads not in the export")
+            } else {
+                Ok(Placed::Waits)
+            };
+        };
+        let parent_id = match &post.parent_id {
+            None => None,
+            Some(parent) => match repo::get(conn, source, Kind::Post, parent)? {
+                Some((Some(id), _)) => Some(id),
+                // Skipped (spam), or never coming.
+                Some((None, None)) => {
+                    summary.orphans += 1;
+                    None
+                }
+                _ if pass == Pass::Final => {
+                    summary.orphans += 1;
+                    None
+                }
+                _ => return Ok(Placed::Waits),
+            },
+        };
+        touched.lock(conn, discussion_id)?;
+        let author_id = match status {
+            CommentStatus::Visible => Some(self.author(conn, post, summary)?),
+            _ => None,
+        };
+        let id = crate::comments::import(
+            conn,
+            &crate::comments::ImportedComment {
+                discussion_id,
+                parent_id,
+                author_id,
+                body: (status == CommentStatus::Visible).then_some(post.body.as_str()),
+                status,
+                created_at: post.created_at,
+            },
+        )?;
+        repo::put(conn, source, Kind::Post, &post.id, (Some(id), None))?;
+        summary.comments += 1;
+        summary.deleted += u64::from(status == CommentStatus::Deleted);
+        if let Some(author) = author_id {
+            touched.authors.insert(author);
+        }
+        Ok(Placed::Done)
+    }
+
+    /// The discussion a thread's posts go to: matched or made on its first post.
+    fn home(
+        &self,
+        conn: &mut DbConn,
+        thread_id: &str,
+        summary: &mut Summary,
+    ) -> Result<Option<i64>, ApiError> {
+        let (local, data) = match repo::get(conn, self.source, Kind::Thread, thread_id)? {
+            Some((Some(id), _)) => return Ok(Some(id)),
+            Some((None, Some(data))) => (None::<i64>, data),
+            _ => return Ok(None),
+        };
+        debug_assert!(local.is_none());
+        let thread: Thread = serde_json::from_str(&data).map_err(ApiError::internal)?;
+        let mapped = [Some(&thread.id), thread.link.as_ref(), thread.slug.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|key| self.map.get(key.trim_end_matches('/')))
+            .cloned();
+        let candidates = mapped.into_iter().chain(domain::slug_candidates(&thread));
+        let mut found = None;
+        for slug in candidates {
+            if let Some(id) = crate::articles::discussion_of(conn, &slug)? {
+                found = Some(id);
+                break;
+            }
+        }
+        let id = match found {
+            Some(id) => {
+                summary.threads_matched += 1;
+                id
+            }
+            None => {
+                summary.threads_created += 1;
+                let slug = domain::slug_candidates(&thread)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| thread.title.clone());
+                let title: String = thread.title.chars().take(300).collect();
+                crate::articles::create_imported(
+                    conn,
+                    &crate::articles::ImportedArticle {
+                        slug: &slug,
+                        title: &title,
+                        at: thread.created_at,
+                    },
+                )?
+            }
+        };
+        repo::put(conn, self.source, Kind::Thread, thread_id, (Some(id), None))?;
+        Ok(Some(id))
+    }
+
+    fn author(
+        &self,
+        conn: &mut DbConn,
+        post: &Post,
+        summary: &mut Summary,
+    ) -> Result<i64, ApiError> {
+        let key = post.author.key();
+        if let Some((Some(id), _)) = repo::get(conn, self.source, Kind::Author, &key)? {
+            return Ok(id);
+        }
+        let id = crate::accounts::import_author(
+            conn,
+            &crate::accounts::ImportedAuthor {
+                name: &post.author.name,
+                username: post.author.username.as_deref(),
+                email: post.author.email.as_deref(),
+            },
+        )?;
+        repo::put(conn, self.source, Kind::Author, &key, (Some(id), None))?;
+        summary.accounts += 1;
+        Ok(id)
+    }
+}
+
+/// What a transaction touched: discussions (locked in the order first met) and authors, to
+/// recount at its end.
+#[derive(Default)]
+struct Touched {
+    discussions: BTreeSet<i64>,
+    authors: BTreeSet<i64>,
+}
+
+impl Touched {
+    fn lock(&mut self, conn: &mut DbConn, discussion_id: i64) -> Result<(), ApiError> {
+        if self.discussions.insert(discussion_id) {
+            crate::discussions::lock(conn, discussion_id)?;
+        }
+        Ok(())
+    }
+
+    fn recount(&self, conn: &mut DbConn) -> Result<(), ApiError> {
+        let discussions: Vec<i64> = self.discussions.iter().copied().collect();
+        let authors: Vec<i64> = self.authors.iter().copied().collect();
+        crate::comments::recount(conn, &discussions, &authors)
+    }
+}
+
+fn add(summary: &mut Summary, counts: Summary) {
+    summary.threads_matched += counts.threads_matched;
+    summary.threads_created += counts.threads_created;
+    summary.comments += counts.comments;
+    summary.deleted += counts.deleted;
+    summary.accounts += counts.accounts;
+    summary.already += counts.already;
+    summary.orphans += counts.orphans;
+    for (reason, n) in counts.skipped {
+        *summary.skipped.entry(reason).or_default() += n;
+    }
+}
+
+fn explain(error: ApiError) -> anyhow::Error {
+    match error {
+        ApiError::Internal(cause) | ApiError::Unavailable(cause) => cause,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Parses an export's date: RFC 3339 (Disqus) or `YYYY-MM-DD HH:MM:SS` in UTC (WordPress'
+/// `_gmt` dates).
+fn date(text: Option<&str>, element: &str) -> Result<NaiveDateTime, String> {
+    let text = text.ok_or_else(|| format!("a <{element}> without its date"))?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|d| d.naive_utc())
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
+        .map_err(|_| format!("a <{element}> dated `{text}`, which is not a date"))
+}
