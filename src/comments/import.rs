@@ -22,7 +22,7 @@ pub struct ImportedComment<'a> {
 }
 
 /// Inserts the comment in the caller's transaction (rendered, placed under its parent with
-/// the depth cap, indexed for search); the counters are left to [`recount`]. The caller has
+/// the depth cap, indexed for search); the counters are left to [`count_imported`]. The caller has
 /// locked the discussion (the lock order).
 pub fn import(conn: &mut DbConn, new: &ImportedComment) -> Result<i64, ApiError> {
     let (parent_id, depth, parent_path) = match new.parent_id {
@@ -66,20 +66,20 @@ pub fn import(conn: &mut DbConn, new: &ImportedComment) -> Result<i64, ApiError>
     Ok(id)
 }
 
-/// Sets the counters that count visible comments from a recount, in the caller's transaction:
-/// each discussion's `replies` and `last_activity_at` (never backwards), each author's
-/// `comments_count`. For imports, after each batch; `discussions` in id order (the lock order).
-pub fn recount(
+/// Moves the counters that count visible comments by what an import added, in the caller's
+/// transaction: each discussion's `replies` by its count and `last_activity_at` to its latest
+/// (never backwards), each author's `comments_count` by theirs. Both in id order (the lock
+/// order; the discussions are locked already).
+pub fn count_imported(
     conn: &mut DbConn,
-    discussion_ids: &[i64],
-    author_ids: &[i64],
+    discussions_added: &[(i64, i64, NaiveDateTime)],
+    authors_added: &[(i64, i64)],
 ) -> Result<(), ApiError> {
-    for &id in discussion_ids {
-        let (visible, latest) = repo::visible_in(conn, id)?;
-        discussions::recounted(conn, id, visible, latest)?;
+    for &(id, added, latest) in discussions_added {
+        discussions::imported(conn, id, added, latest)?;
     }
-    for &id in author_ids {
-        repo::recount_author(conn, id)?;
+    for &(id, added) in authors_added {
+        repo::count_author(conn, id, added)?;
     }
     Ok(())
 }

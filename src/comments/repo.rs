@@ -434,30 +434,3 @@ pub fn disown(
     }
     Ok(changed)
 }
-
-/// How many visible comments a discussion has, and when the last of them was posted.
-pub fn visible_in(
-    conn: &mut DbConn,
-    discussion_id: i64,
-) -> QueryResult<(i64, Option<NaiveDateTime>)> {
-    comments::table
-        .filter(comments::discussion_id.eq(discussion_id))
-        .filter(comments::status.eq(CommentStatus::Visible.as_str()))
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::max(comments::created_at),
-        ))
-        .first(conn)
-}
-
-/// Sets an account's `comments_count` from a count of its visible comments.
-pub fn recount_author(conn: &mut DbConn, user_id: i64) -> QueryResult<usize> {
-    let count: i64 = comments::table
-        .filter(comments::author_id.eq(user_id))
-        .filter(comments::status.eq(CommentStatus::Visible.as_str()))
-        .count()
-        .get_result(conn)?;
-    diesel::update(users::table.find(user_id))
-        .set(users::comments_count.eq(count))
-        .execute(conn)
-}

@@ -115,15 +115,15 @@ pub fn erase_author(
     Ok(events)
 }
 
-/// A recount of a discussion's visible comments (an import): `replies` is set, and
-/// `last_activity_at` moves to `latest` if that is later.
-pub fn recounted(
+/// Comments imported into a discussion (see `import`): `replies` up by `added`,
+/// `last_activity_at` to `latest` if that is later.
+pub fn imported(
     conn: &mut DbConn,
     discussion_id: i64,
-    replies: i64,
-    latest: Option<chrono::NaiveDateTime>,
+    added: i64,
+    latest: chrono::NaiveDateTime,
 ) -> Result<(), crate::error::ApiError> {
-    repo::recounted(conn, discussion_id, replies, latest)?;
+    repo::imported(conn, discussion_id, added, latest)?;
     Ok(())
 }
 

@@ -436,26 +436,25 @@ pub fn replies_moved(conn: &mut DbConn, id: i64, delta: i64) -> QueryResult<Opti
         .optional())
 }
 
-/// Sets `replies` from a recount, and moves `last_activity_at` to `latest` if that is later.
-pub fn recounted(
+/// Imported comments: `replies` up by `added`, `last_activity_at` to `latest` if later.
+pub fn imported(
     conn: &mut DbConn,
     id: i64,
-    replies: i64,
-    latest: Option<NaiveDateTime>,
+    added: i64,
+    latest: NaiveDateTime,
 ) -> QueryResult<usize> {
+    use diesel::dsl::case_when;
+    let later = case_when(
+        discussions::last_activity_at.gt(latest),
+        discussions::last_activity_at,
+    )
+    .otherwise(latest);
     diesel::update(discussions::table.find(id))
-        .set(discussions::replies.eq(replies))
-        .execute(conn)?;
-    match latest {
-        Some(at) => diesel::update(
-            discussions::table
-                .find(id)
-                .filter(discussions::last_activity_at.lt(at)),
-        )
-        .set(discussions::last_activity_at.eq(at))
-        .execute(conn),
-        None => Ok(0),
-    }
+        .set((
+            discussions::replies.eq(discussions::replies + added),
+            discussions::last_activity_at.eq(later),
+        ))
+        .execute(conn)
 }
 
 /// Adds buffered view counts, as deltas so that several processes add up.

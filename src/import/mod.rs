@@ -8,7 +8,7 @@
 //! without duplicates. A reply that comes before its parent (or a post before its thread)
 //! waits in `import_keys` and is placed once its parent is in, at the end at the latest; one
 //! whose parent never comes (not in the export, or spam) becomes a root. Counters are
-//! recounted for what each batch touched.
+//! moved by what each batch added, in its transaction.
 //!
 //! Threads are matched to the site's articles by slug: the `--map` file first (`thread,slug`
 //! rows: a thread's address, old identifier or export id, and an article's slug), then the
@@ -21,7 +21,7 @@ mod repo;
 mod wordpress;
 mod xml;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::NaiveDateTime;
@@ -157,7 +157,7 @@ enum Pass {
 }
 
 impl Loader {
-    /// One batch, in one transaction, counters recounted.
+    /// One batch, in one transaction, with the counters it moves.
     fn load(
         &self,
         conn: &mut DbConn,
@@ -189,7 +189,7 @@ impl Loader {
                     }
                 }
             }
-            touched.recount(conn)
+            touched.count(conn)
         })
         .map_err(explain)?;
         add(summary, counts);
@@ -218,7 +218,7 @@ impl Loader {
                                 serde_json::from_str(data).map_err(ApiError::internal)?;
                             self.place(conn, &post, pass, &mut touched, &mut counts)?;
                         }
-                        touched.recount(conn)
+                        touched.count(conn)
                     })
                     .map_err(explain)?;
                     add(summary, counts);
@@ -327,7 +327,7 @@ impl Loader {
         summary.comments += 1;
         summary.deleted += u64::from(status == CommentStatus::Deleted);
         if let Some(author) = author_id {
-            touched.authors.insert(author);
+            touched.added(discussion_id, author, post.created_at);
         }
         Ok(Placed::Done)
     }
@@ -409,26 +409,41 @@ impl Loader {
     }
 }
 
-/// What a transaction touched: discussions (locked in the order first met) and authors, to
-/// recount at its end.
+/// What a transaction touched: the discussions it locked (in the order first met), and the
+/// visible comments it added to each discussion (with the latest's date) and each author, for
+/// the counters at its end.
 #[derive(Default)]
 struct Touched {
-    discussions: BTreeSet<i64>,
-    authors: BTreeSet<i64>,
+    discussions: BTreeMap<i64, Option<(i64, NaiveDateTime)>>,
+    authors: BTreeMap<i64, i64>,
 }
 
 impl Touched {
     fn lock(&mut self, conn: &mut DbConn, discussion_id: i64) -> Result<(), ApiError> {
-        if self.discussions.insert(discussion_id) {
+        if !self.discussions.contains_key(&discussion_id) {
             crate::discussions::lock(conn, discussion_id)?;
+            self.discussions.insert(discussion_id, None);
         }
         Ok(())
     }
 
-    fn recount(&self, conn: &mut DbConn) -> Result<(), ApiError> {
-        let discussions: Vec<i64> = self.discussions.iter().copied().collect();
-        let authors: Vec<i64> = self.authors.iter().copied().collect();
-        crate::comments::recount(conn, &discussions, &authors)
+    fn added(&mut self, discussion_id: i64, author_id: i64, at: NaiveDateTime) {
+        let entry = self.discussions.entry(discussion_id).or_default();
+        *entry = Some(match *entry {
+            Some((n, latest)) => (n + 1, latest.max(at)),
+            None => (1, at),
+        });
+        *self.authors.entry(author_id).or_default() += 1;
+    }
+
+    fn count(&self, conn: &mut DbConn) -> Result<(), ApiError> {
+        let discussions: Vec<(i64, i64, NaiveDateTime)> = self
+            .discussions
+            .iter()
+            .filter_map(|(&id, added)| added.map(|(n, at)| (id, n, at)))
+            .collect();
+        let authors: Vec<(i64, i64)> = self.authors.iter().map(|(&id, &n)| (id, n)).collect();
+        crate::comments::count_imported(conn, &discussions, &authors)
     }
 }
 
