@@ -420,9 +420,11 @@ struct Touched {
 
 impl Touched {
     fn lock(&mut self, conn: &mut DbConn, discussion_id: i64) -> Result<(), ApiError> {
-        if !self.discussions.contains_key(&discussion_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) =
+            self.discussions.entry(discussion_id)
+        {
             crate::discussions::lock(conn, discussion_id)?;
-            self.discussions.insert(discussion_id, None);
+            slot.insert(None);
         }
         Ok(())
     }
