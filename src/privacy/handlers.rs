@@ -126,7 +126,7 @@ pub async fn erase_me(
     tag = "moderation",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The account")),
-    request_body(content = EraseUser, description = "Optional"),
+    request_body(content = Option<EraseUser>, description = "Optional: an empty body is `{}`"),
     responses(
         (status = 204, description = "Erased"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
@@ -147,7 +147,7 @@ pub async fn erase_user(
     let request = if body.iter().all(u8::is_ascii_whitespace) {
         EraseUser::default()
     } else {
-        crate::extract::parse::<EraseUser>(&body)?
+        crate::extract::parse::<Option<EraseUser>>(&body)?.unwrap_or_default()
     };
     request.validate()?;
     let id = path.into_inner();
