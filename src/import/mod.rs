@@ -339,12 +339,11 @@ impl Loader {
         thread_id: &str,
         summary: &mut Summary,
     ) -> Result<Option<i64>, ApiError> {
-        let (local, data) = match repo::get(conn, self.source, Kind::Thread, thread_id)? {
+        let data = match repo::get(conn, self.source, Kind::Thread, thread_id)? {
             Some((Some(id), _)) => return Ok(Some(id)),
-            Some((None, Some(data))) => (None::<i64>, data),
+            Some((None, Some(data))) => data,
             _ => return Ok(None),
         };
-        debug_assert!(local.is_none());
         let thread: Thread = serde_json::from_str(&data).map_err(ApiError::internal)?;
         let mapped = [Some(&thread.id), thread.link.as_ref(), thread.slug.as_ref()]
             .into_iter()

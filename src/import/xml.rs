@@ -83,13 +83,7 @@ impl XmlFile {
     pub fn next_record(&mut self, names: &[&str]) -> Result<Option<Node>, XmlError> {
         loop {
             self.buf.clear();
-            let event = self
-                .reader
-                .read_event_into(&mut self.buf)
-                .map_err(|e| XmlError {
-                    at: self.reader.error_position(),
-                    reason: e.to_string(),
-                })?;
+            let event = read(&mut self.reader, &mut self.buf)?;
             let at = self.reader.buffer_position();
             match event {
                 Event::Start(start) => {
@@ -130,13 +124,7 @@ impl XmlFile {
         let mut size = 0usize;
         loop {
             self.buf.clear();
-            let event = self
-                .reader
-                .read_event_into(&mut self.buf)
-                .map_err(|e| XmlError {
-                    at: self.reader.error_position(),
-                    reason: e.to_string(),
-                })?;
+            let event = read(&mut self.reader, &mut self.buf)?;
             let at = self.reader.buffer_position();
             match event {
                 Event::Start(start) => {
@@ -182,6 +170,17 @@ impl XmlFile {
             }
         }
     }
+}
+
+/// The next event, or the reader's error where it happened.
+fn read<'b>(
+    reader: &mut Reader<BufReader<File>>,
+    buf: &'b mut Vec<u8>,
+) -> Result<Event<'b>, XmlError> {
+    reader.read_event_into(buf).map_err(|e| XmlError {
+        at: reader.error_position(),
+        reason: e.to_string(),
+    })
 }
 
 fn fail(at: u64, reason: impl Into<String>) -> XmlError {

@@ -641,6 +641,31 @@ impl TestApp {
         }
     }
 
+    /// Runs the `tribune` binary with `args` on this test's database: whether it succeeded,
+    /// and its standard output then error.
+    pub fn tribune(&self, args: &[&std::ffi::OsStr]) -> (bool, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
+            .env_clear()
+            .env("TRIBUNE_CONFIG", "/dev/null")
+            .env("DATABASE_URL", &self.db.url)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// `tribune purge` on this test's database; its output (it must succeed).
+    pub fn purge(&self) -> String {
+        let (ok, out) = self.tribune(&["purge".as_ref()]);
+        assert!(ok, "{out}");
+        out
+    }
+
     /// Runs a statement straight on the test's database (to set up what no endpoint does yet).
     pub fn sql(&self, statement: &str) {
         self.db.sql(statement)

@@ -2,7 +2,6 @@
 //! imported by the real binary into the test's database, checked through the API.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -19,22 +18,10 @@ fn fixture(name: &str) -> PathBuf {
 impl TestApp {
     /// Runs `tribune import <vendor> <file> [args]` on this test's database.
     pub fn import(&self, vendor: &str, file: &Path, args: &[&str]) -> (bool, String) {
-        let out: Output = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
-            .env_clear()
-            .env("TRIBUNE_CONFIG", "/dev/null")
-            .env("DATABASE_URL", &self.db.url)
-            .arg("import")
-            .arg(vendor)
-            .arg(file)
-            .args(args)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        let mut all: Vec<&std::ffi::OsStr> =
+            vec!["import".as_ref(), vendor.as_ref(), file.as_ref()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        self.tribune(&all)
     }
 
     async fn article_with_slug(&self, token: &str, slug: &str, title: &str) -> i64 {

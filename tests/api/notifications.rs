@@ -587,14 +587,7 @@ async fn old_read_notifications_are_purged() {
     app.mark_read(&alice.access, &json!({"ids": [newest]}))
         .await;
     app.age("notifications", "read_at", 100 * 86_400);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
-        .env_clear()
-        .env("TRIBUNE_CONFIG", "/dev/null")
-        .env("DATABASE_URL", &app.db.url)
-        .arg("purge")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = app.purge();
     assert!(stdout.contains("1 notifications"), "{stdout}");
     assert_eq!(
         kinds(&app.inbox(&alice.access, "").await),

@@ -216,14 +216,7 @@ async fn a_reader_erases_their_account() {
 
     // Once the period is over, the username is free.
     app.age("users", "erased_at", 200 * 86_400);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
-        .env_clear()
-        .env("TRIBUNE_CONFIG", "/dev/null")
-        .env("DATABASE_URL", &app.db.url)
-        .arg("purge")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = app.purge();
     assert!(stdout.contains("released 1 usernames"), "{stdout}");
     let res = app
         .register(&json!({"username": "alice", "email": "other@example.com", "password": PASSWORD}))

@@ -369,19 +369,7 @@ async fn purge_removes_what_is_past_its_retention() {
     ] {
         app.age(table, column, 40 * 86_400);
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"))
-        .env_clear()
-        .env("TRIBUNE_CONFIG", "/dev/null")
-        .env("DATABASE_URL", &app.db.url)
-        .arg("purge")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = app.purge();
     assert!(stdout.contains("purged 1 sessions"), "{stdout}");
     for table in ["outbox", "password_resets"] {
         assert_eq!(
