@@ -1,5 +1,7 @@
 //! Comments brought in from another system (see `import`): placed in the tree as replies are,
-//! counted afterwards in bulk.
+//! a batch at a time (a few statements a batch, not a few a comment), counted afterwards in bulk.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
@@ -9,10 +11,20 @@ use crate::db::DbConn;
 use crate::discussions;
 use crate::error::ApiError;
 
-/// A comment to import. `parent_id` is a comment already here (in this discussion).
+/// Where an imported comment goes.
+#[derive(Debug, Clone, Copy)]
+pub enum ImportedParent {
+    Root,
+    /// A reply to a comment already here (in the same discussion).
+    Comment(i64),
+    /// A reply to the comment at this index of the same batch (an earlier one).
+    Earlier(usize),
+}
+
+/// A comment to import.
 pub struct ImportedComment<'a> {
     pub discussion_id: i64,
-    pub parent_id: Option<i64>,
+    pub parent: ImportedParent,
     pub author_id: Option<i64>,
     /// Markdown (inline HTML allowed, sanitized as always); `None` for a deleted one.
     pub body: Option<&'a str>,
@@ -21,51 +33,85 @@ pub struct ImportedComment<'a> {
     pub created_at: NaiveDateTime,
 }
 
-/// Inserts the comment in the caller's transaction (rendered, placed under its parent with
-/// the depth cap, indexed for search); the counters are left to [`count_imported`]. The caller has
-/// locked the discussion (the lock order).
-pub fn import(conn: &mut DbConn, new: &ImportedComment) -> Result<i64, ApiError> {
-    let (parent_id, depth, parent_path) = match new.parent_id {
-        None => (None, 0, String::new()),
-        Some(target) => {
-            let target = repo::by_id(conn, target)?.0;
-            let (parent, depth, path) =
-                domain::attach_reply(target.id, target.parent_id, target.depth, &target.path);
-            (Some(parent), depth, path)
-        }
-    };
-    let html = new.body.map(crate::markdown::to_html);
-    let id = repo::insert(
-        conn,
-        &repo::NewComment {
-            discussion_id: new.discussion_id,
-            parent_id,
-            depth,
-            parent_path: &parent_path,
-            author_id: new.author_id,
-            body: new.body,
-            body_html: html.as_deref(),
-            status: new.status,
-            created_at: new.created_at,
-        },
-    )?;
-    if domain::segment(id).is_none() {
+/// Inserts the batch in the caller's transaction (rendered, placed under their parents with
+/// the depth cap, indexed for search): their ids, in the batch's order. The counters are left
+/// to [`count_imported`]. The caller has locked the discussions (the lock order).
+pub fn import(conn: &mut DbConn, batch: &[ImportedComment]) -> Result<Vec<i64>, ApiError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let outside: Vec<i64> = batch
+        .iter()
+        .filter_map(|c| match c.parent {
+            ImportedParent::Comment(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let mut places: HashMap<i64, repo::Place> = repo::places(conn, &outside)?
+        .into_iter()
+        .map(|place| (place.id, place))
+        .collect();
+    let ids = repo::reserve_ids(conn, batch.len())?;
+    if ids.last().is_some_and(|&id| domain::segment(id).is_none()) {
         return Err(ApiError::internal(anyhow::anyhow!("comment ids ran out")));
     }
-    if let Some(body) = new.body {
-        crate::search::comment_posted(
-            conn,
-            &crate::search::CommentText {
+    let html: Vec<Option<String>> = batch
+        .iter()
+        .map(|c| c.body.map(crate::markdown::to_html))
+        .collect();
+    let mut rows = Vec::with_capacity(batch.len());
+    for (i, (new, &id)) in batch.iter().zip(&ids).enumerate() {
+        let target = match new.parent {
+            ImportedParent::Root => None,
+            ImportedParent::Comment(target) => places.get(&target),
+            ImportedParent::Earlier(index) if index < i => places.get(&ids[index]),
+            ImportedParent::Earlier(_) => {
+                return Err(ApiError::internal(anyhow::anyhow!(
+                    "an imported reply before its parent"
+                )));
+            }
+        };
+        let (parent_id, depth, parent_path) = match target {
+            None => (None, 0, String::new()),
+            Some(t) => {
+                let (parent, depth, path) =
+                    domain::attach_reply(t.id, t.parent_id, t.depth, &t.path);
+                (Some(parent), depth, path)
+            }
+        };
+        let place = repo::Place {
+            id,
+            parent_id,
+            depth,
+            path: format!("{parent_path}{id:0width$}", width = domain::SEGMENT),
+        };
+        rows.push(repo::ImportRow {
+            place: place.clone(),
+            discussion_id: new.discussion_id,
+            author_id: new.author_id,
+            body: new.body,
+            body_html: html[i].as_deref(),
+            status: new.status,
+            created_at: new.created_at,
+        });
+        places.insert(id, place);
+    }
+    repo::insert_imported(conn, &rows)?;
+    let texts: Vec<crate::search::CommentText> = batch
+        .iter()
+        .zip(&ids)
+        .filter_map(|(new, &id)| {
+            Some(crate::search::CommentText {
                 id,
                 discussion_id: new.discussion_id,
-                body,
+                body: new.body?,
                 created_at: new.created_at,
-            },
-        )?;
-    }
-    Ok(id)
+            })
+        })
+        .collect();
+    crate::search::comments_imported(conn, &texts)?;
+    Ok(ids)
 }
-
 /// Moves the counters that count visible comments by what an import added, in the caller's
 /// transaction: each discussion's `replies` by its count and `last_activity_at` to its latest
 /// (never backwards), each author's `comments_count` by theirs. Both in id order (the lock

@@ -24,10 +24,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use domain::CommentStatus;
 pub use erasure::erase_author;
 pub use held::decide_held;
-pub use import::{ImportedComment, count_imported, import};
+pub use import::{ImportedComment, ImportedParent, count_imported, import};
 pub use paging::ThreadPages;
 pub(crate) use policy::{change_status, comment_to_change};
-pub use repo::{Comment, CommentRow, by_id, count_author, set_status, uncount_discussion};
+pub use repo::{
+    Comment, CommentRow, by_id, count_author, recent_by_author, set_status, uncount_discussion,
+};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;

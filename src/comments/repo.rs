@@ -10,6 +10,9 @@ use crate::discussions::AuthorRow;
 use crate::ids::{CommentId, UserId};
 use crate::per_backend;
 
+mod imported;
+pub use imported::{ImportRow, Place, insert_imported, places, reserve_ids};
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = comments)]
 pub struct Comment {
@@ -433,4 +436,23 @@ pub fn disown(
         };
     }
     Ok(changed)
+}
+
+/// An author's latest comments, whatever their status, newest first (moderators' view of an
+/// account).
+pub fn recent_by_author(
+    conn: &mut DbConn,
+    author_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<CommentRow>> {
+    comments::table
+        .left_join(users::table)
+        .filter(comments::author_id.eq(author_id))
+        .order((comments::created_at.desc(), comments::id.desc()))
+        .limit(limit)
+        .select((
+            Comment::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .load(conn)
 }

@@ -17,6 +17,7 @@
 
 mod disqus;
 mod domain;
+mod keys;
 mod repo;
 mod wordpress;
 mod xml;
@@ -26,11 +27,12 @@ use std::path::Path;
 
 use chrono::NaiveDateTime;
 
-use crate::comments::CommentStatus;
+use crate::comments::{CommentStatus, ImportedParent};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use domain::{MAX_BODY, Post, PostState, Record, Thread};
 pub use domain::{Summary, Vendor};
+use keys::{Key, Keys};
 use repo::Kind;
 
 /// Records per transaction.
@@ -169,31 +171,36 @@ impl Loader {
         }
         let mut counts = Summary::default();
         crate::db::transaction(conn, |conn| {
-            let mut touched = Touched::default();
+            let mut keys = Keys::read(conn, self.source, batch.iter())?;
+            let mut placing = Placing::default();
             for record in batch {
                 match record {
-                    Record::Thread(thread) => self.remember_thread(conn, thread)?,
+                    Record::Thread(thread) => self.remember_thread(&mut keys, thread)?,
                     Record::Post(post) => {
-                        if let Placed::Waits =
-                            self.place(conn, post, Pass::Stream, &mut touched, &mut counts)?
-                        {
+                        let placed = self.place(
+                            conn,
+                            &mut keys,
+                            post,
+                            Pass::Stream,
+                            &mut placing,
+                            &mut counts,
+                        )?;
+                        if let Placed::Waits = placed {
                             let data = serde_json::to_string(post).map_err(ApiError::internal)?;
-                            repo::put(
-                                conn,
-                                self.source,
-                                Kind::Post,
-                                &post.id,
-                                (None, Some(&data)),
-                            )?;
+                            keys.set(Kind::Post, &post.id, Key::Data(data));
                         }
                     }
                 }
             }
-            touched.count(conn)
+            placing.finish(conn, &keys)
         })
         .map_err(explain)?;
         add(summary, counts);
         summary.batches += 1;
+        // After batches 1, 2, 4, 8, ...: the table's statistics keep up with its size.
+        if summary.batches.is_power_of_two() {
+            repo::analyze(conn).map_err(|e| explain(e.into()))?;
+        }
         Ok(())
     }
 
@@ -210,15 +217,18 @@ impl Loader {
                         break;
                     };
                     after = last.clone();
+                    let posts = waiting
+                        .iter()
+                        .map(|(_, data)| serde_json::from_str(data))
+                        .collect::<Result<Vec<Post>, _>>()?;
                     let mut counts = Summary::default();
                     crate::db::transaction(conn, |conn| {
-                        let mut touched = Touched::default();
-                        for (_, data) in &waiting {
-                            let post: Post =
-                                serde_json::from_str(data).map_err(ApiError::internal)?;
-                            self.place(conn, &post, pass, &mut touched, &mut counts)?;
+                        let mut keys = Keys::read_posts(conn, self.source, &posts)?;
+                        let mut placing = Placing::default();
+                        for post in &posts {
+                            self.place(conn, &mut keys, post, pass, &mut placing, &mut counts)?;
                         }
-                        touched.count(conn)
+                        placing.finish(conn, &keys)
                     })
                     .map_err(explain)?;
                     add(summary, counts);
@@ -232,102 +242,95 @@ impl Loader {
         Ok(())
     }
 
-    fn remember_thread(&self, conn: &mut DbConn, thread: &Thread) -> Result<(), ApiError> {
-        if repo::get(conn, self.source, Kind::Thread, &thread.id)?.is_none() {
+    fn remember_thread(&self, keys: &mut Keys, thread: &Thread) -> Result<(), ApiError> {
+        if keys.get(Kind::Thread, &thread.id).is_none() {
             let data = serde_json::to_string(thread).map_err(ApiError::internal)?;
-            repo::put(
-                conn,
-                self.source,
-                Kind::Thread,
-                &thread.id,
-                (None, Some(&data)),
-            )?;
+            keys.set(Kind::Thread, &thread.id, Key::Data(data));
         }
         Ok(())
     }
 
-    /// Imports one post, unless it was already, or must wait.
-    fn place(
+    /// Decides where one post goes (unless it was imported already, or must wait), making its
+    /// thread's discussion and its author's account when they are new.
+    fn place<'p>(
         &self,
         conn: &mut DbConn,
-        post: &Post,
+        keys: &mut Keys,
+        post: &'p Post,
         pass: Pass,
-        touched: &mut Touched,
+        placing: &mut Placing<'p>,
         summary: &mut Summary,
     ) -> Result<Placed, ApiError> {
-        let source = self.source;
-        match repo::get(conn, source, Kind::Post, &post.id)? {
-            // Imported or skipped by an earlier run.
-            Some((Some(_), _)) | Some((None, None)) => {
+        match keys.get(Kind::Post, &post.id) {
+            // Imported or skipped by an earlier run, or earlier in this batch.
+            Some(Key::Made(_) | Key::Skipped | Key::Pending(_)) => {
                 summary.already += 1;
                 return Ok(Placed::Done);
             }
             // Waiting: only a pass over the waiting ones takes it on.
-            Some((None, Some(_))) if pass == Pass::Stream => {
+            Some(Key::Data(_)) if pass == Pass::Stream => {
                 summary.already += 1;
                 return Ok(Placed::Done);
             }
             _ => {}
         }
-        let skip = |conn: &mut DbConn, summary: &mut Summary, reason| {
+        let skip = |keys: &mut Keys, summary: &mut Summary, reason| {
             summary.skip(reason);
-            repo::put(conn, source, Kind::Post, &post.id, (None, None))?;
+            keys.set(Kind::Post, &post.id, Key::Skipped);
             Ok(Placed::Done)
         };
         let status = match post.state {
             PostState::Approved => CommentStatus::Visible,
             PostState::Deleted => CommentStatus::Deleted,
-            PostState::Spam => return skip(conn, summary, "spam"),
-            PostState::Unapproved => return skip(conn, summary, "never approved"),
-            PostState::Pingback => return skip(conn, summary, "pingbacks or trackbacks"),
+            PostState::Spam => return skip(keys, summary, "spam"),
+            PostState::Unapproved => return skip(keys, summary, "never approved"),
+            PostState::Pingback => return skip(keys, summary, "pingbacks or trackbacks"),
         };
         if post.body.len() > MAX_BODY {
-            return skip(conn, summary, "longer than 100 KB");
+            return skip(keys, summary, "longer than 100 KB");
         }
-        let Some(discussion_id) = self.home(conn, &post.thread_id, summary)? else {
+        let Some(discussion_id) = self.home(conn, keys, &post.thread_id, summary)? else {
             return if pass == Pass::Final {
-                skip(conn, summary, "of threads not in the export")
+                skip(keys, summary, "of threads not in the export")
             } else {
                 Ok(Placed::Waits)
             };
         };
-        let parent_id = match &post.parent_id {
-            None => None,
-            Some(parent) => match repo::get(conn, source, Kind::Post, parent)? {
-                Some((Some(id), _)) => Some(id),
+        let parent = match &post.parent_id {
+            None => ImportedParent::Root,
+            Some(parent) => match keys.get(Kind::Post, parent) {
+                Some(Key::Made(id)) => ImportedParent::Comment(*id),
+                Some(Key::Pending(index)) => ImportedParent::Earlier(*index),
                 // Skipped (spam), or never coming.
-                Some((None, None)) => {
+                Some(Key::Skipped) => {
                     summary.orphans += 1;
-                    None
+                    ImportedParent::Root
                 }
                 _ if pass == Pass::Final => {
                     summary.orphans += 1;
-                    None
+                    ImportedParent::Root
                 }
                 _ => return Ok(Placed::Waits),
             },
         };
-        touched.lock(conn, discussion_id)?;
+        placing.lock(conn, discussion_id)?;
         let author_id = match status {
-            CommentStatus::Visible => Some(self.author(conn, post, summary)?),
+            CommentStatus::Visible => Some(self.author(conn, keys, post, summary)?),
             _ => None,
         };
-        let id = crate::comments::import(
-            conn,
-            &crate::comments::ImportedComment {
-                discussion_id,
-                parent_id,
-                author_id,
-                body: (status == CommentStatus::Visible).then_some(post.body.as_str()),
-                status,
-                created_at: post.created_at,
-            },
-        )?;
-        repo::put(conn, source, Kind::Post, &post.id, (Some(id), None))?;
+        keys.set(Kind::Post, &post.id, Key::Pending(placing.comments.len()));
+        placing.comments.push(crate::comments::ImportedComment {
+            discussion_id,
+            parent,
+            author_id,
+            body: (status == CommentStatus::Visible).then_some(post.body.as_str()),
+            status,
+            created_at: post.created_at,
+        });
         summary.comments += 1;
         summary.deleted += u64::from(status == CommentStatus::Deleted);
         if let Some(author) = author_id {
-            touched.added(discussion_id, author, post.created_at);
+            placing.added(discussion_id, author, post.created_at);
         }
         Ok(Placed::Done)
     }
@@ -336,15 +339,15 @@ impl Loader {
     fn home(
         &self,
         conn: &mut DbConn,
+        keys: &mut Keys,
         thread_id: &str,
         summary: &mut Summary,
     ) -> Result<Option<i64>, ApiError> {
-        let data = match repo::get(conn, self.source, Kind::Thread, thread_id)? {
-            Some((Some(id), _)) => return Ok(Some(id)),
-            Some((None, Some(data))) => data,
+        let thread: Thread = match keys.get(Kind::Thread, thread_id) {
+            Some(Key::Made(id)) => return Ok(Some(*id)),
+            Some(Key::Data(data)) => serde_json::from_str(data).map_err(ApiError::internal)?,
             _ => return Ok(None),
         };
-        let thread: Thread = serde_json::from_str(&data).map_err(ApiError::internal)?;
         let mapped = [Some(&thread.id), thread.link.as_ref(), thread.slug.as_ref()]
             .into_iter()
             .flatten()
@@ -380,19 +383,20 @@ impl Loader {
                 )?
             }
         };
-        repo::put(conn, self.source, Kind::Thread, thread_id, (Some(id), None))?;
+        keys.set(Kind::Thread, thread_id, Key::Made(id));
         Ok(Some(id))
     }
 
     fn author(
         &self,
         conn: &mut DbConn,
+        keys: &mut Keys,
         post: &Post,
         summary: &mut Summary,
     ) -> Result<i64, ApiError> {
         let key = post.author.key();
-        if let Some((Some(id), _)) = repo::get(conn, self.source, Kind::Author, &key)? {
-            return Ok(id);
+        if let Some(Key::Made(id)) = keys.get(Kind::Author, &key) {
+            return Ok(*id);
         }
         let id = crate::accounts::import_author(
             conn,
@@ -402,22 +406,23 @@ impl Loader {
                 email: post.author.email.as_deref(),
             },
         )?;
-        repo::put(conn, self.source, Kind::Author, &key, (Some(id), None))?;
+        keys.set(Kind::Author, &key, Key::Made(id));
         summary.accounts += 1;
         Ok(id)
     }
 }
 
-/// What a transaction touched: the discussions it locked (in the order first met), and the
-/// visible comments it added to each discussion (with the latest's date) and each author, for
-/// the counters at its end.
+/// What a transaction placed: the comments to insert, the discussions it locked (in the order
+/// first met), and the visible comments it added to each discussion (with the latest's date)
+/// and each author, for the counters at its end.
 #[derive(Default)]
-struct Touched {
+struct Placing<'p> {
+    comments: Vec<crate::comments::ImportedComment<'p>>,
     discussions: BTreeMap<i64, Option<(i64, NaiveDateTime)>>,
     authors: BTreeMap<i64, i64>,
 }
 
-impl Touched {
+impl Placing<'_> {
     fn lock(&mut self, conn: &mut DbConn, discussion_id: i64) -> Result<(), ApiError> {
         if let std::collections::btree_map::Entry::Vacant(slot) =
             self.discussions.entry(discussion_id)
@@ -437,7 +442,10 @@ impl Touched {
         *self.authors.entry(author_id).or_default() += 1;
     }
 
-    fn count(&self, conn: &mut DbConn) -> Result<(), ApiError> {
+    /// Inserts the comments, records what every record became, moves the counters.
+    fn finish(&self, conn: &mut DbConn, keys: &Keys) -> Result<(), ApiError> {
+        let ids = crate::comments::import(conn, &self.comments)?;
+        keys.write(conn, &ids)?;
         let discussions: Vec<(i64, i64, NaiveDateTime)> = self
             .discussions
             .iter()

@@ -95,6 +95,23 @@ pub fn comment_posted(conn: &mut DbConn, comment: &CommentText) -> Result<(), Ap
     Ok(())
 }
 
+/// Indexes imported comments in the caller's transaction, a few statements for the lot.
+pub fn comments_imported(conn: &mut DbConn, comments: &[CommentText]) -> Result<(), ApiError> {
+    let terms: Vec<String> = comments
+        .iter()
+        .map(|c| text::terms(&plain(c.body)))
+        .collect();
+    let docs: Vec<repo::NewDocument> = comments
+        .iter()
+        .zip(&terms)
+        .map(|(c, terms)| comment_document(c, terms))
+        .collect();
+    for chunk in docs.chunks(1000) {
+        repo::insert_many(conn, chunk)?;
+    }
+    Ok(())
+}
+
 /// Indexes an edited comment's new text in the caller's transaction.
 pub fn comment_edited(conn: &mut DbConn, comment: &CommentText) -> Result<(), ApiError> {
     let body_terms = text::terms(&plain(comment.body));
