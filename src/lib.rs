@@ -17,6 +17,8 @@ pub mod comments;
 /// Settings from the environment and an optional `tribune.toml`, each declared once
 /// (`config/declared.rs`), validated at start.
 pub mod config;
+/// The moderators' console: a page at `/console/` over the admin API, its files embedded.
+pub mod console;
 /// The database: one connection type over SQLite and PostgreSQL, the pool, its health probe,
 /// migrations, schema.
 pub mod db;

@@ -97,6 +97,14 @@ pub fn etag_of(body: &[u8]) -> String {
     format!("W/\"{}\"", crate::auth::tokens::hex(&digest[..12]))
 }
 
+/// Whether the request's `If-None-Match` names `etag`.
+pub fn etag_matches(req: &actix_web::HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
 /// A JSON answer with its `ETag`; `304 Not Modified` (no body) when the request's
 /// `If-None-Match` names that tag, so polling clients pay nothing when nothing changed.
 pub fn respond_with_etag(
@@ -105,12 +113,7 @@ pub fn respond_with_etag(
     etag: &str,
 ) -> actix_web::HttpResponse {
     use actix_web::http::header;
-    let matches = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
+    if etag_matches(req, etag) {
         actix_web::HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish()

@@ -48,7 +48,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .configure(crate::premoderation::routes)
         .configure(crate::search::routes)
         .configure(crate::notifications::routes)
-        .configure(crate::privacy::routes);
+        .configure(crate::privacy::routes)
+        .configure(crate::console::routes);
 }
 
 /// A request unanswered after this long gets a `503`, so that no request holds a worker for

@@ -18,7 +18,7 @@ use crate::db::DbConn;
 pub use domain::Kind;
 pub use repo::{
     AuthorRow, Discussion, NewDiscussion, THREAD_STATE, ThreadState, by_id, delete, insert, lock,
-    sync_article, thread_state,
+    recent, sync_article, thread_state,
 };
 pub use views::viewer;
 

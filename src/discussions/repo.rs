@@ -181,6 +181,19 @@ fn first_page(conn: &mut DbConn, limit: i64, now: NaiveDateTime) -> QueryResult<
         .load(conn)
 }
 
+/// The discussions last active, scheduled ones too, with their authors (moderators' list).
+pub fn recent(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<DiscussionRow>> {
+    discussions::table
+        .left_join(users::table)
+        .order((discussions::last_activity_at.desc(), discussions::id.desc()))
+        .limit(limit)
+        .select((
+            Discussion::as_select(),
+            (users::id, users::username, users::display_name).nullable(),
+        ))
+        .load(conn)
+}
+
 /// A feed row with its author.
 pub type FeedEntry = (FeedRow, Option<AuthorRow>);
 

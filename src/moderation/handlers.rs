@@ -355,6 +355,16 @@ pub struct AuditQuery {
     pub target_type: Option<String>,
     /// Only actions on this target (with `target_type`).
     pub target_id: Option<i64>,
+    /// Only actions at or after this time (RFC 3339).
+    #[param(
+        pattern = r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only actions before this time (RFC 3339).
+    #[param(
+        pattern = r"^(?!0000)\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+    )]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
     /// Entries per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -379,6 +389,22 @@ pub struct AuditEntry {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+impl From<repo::Entry> for AuditEntry {
+    fn from(r: repo::Entry) -> Self {
+        AuditEntry {
+            id: r.id,
+            actor_id: r.actor_id,
+            actor_username: r.actor_username,
+            action: r.action,
+            target_type: r.target_type,
+            target_id: r.target_id,
+            reason: r.reason,
+            previous: r.previous,
+            created_at: r.created_at.and_utc(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
     /// Newest first.
@@ -393,7 +419,7 @@ pub struct AuditPage {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of the log", body = AuditPage),
-        (status = 400, description = "Bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad cursor, limit, since or until", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -407,29 +433,27 @@ pub async fn audit_log(
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     let before = pagination::id_cursor(query.cursor.as_deref())?;
+    for (name, at) in [("since", &query.since), ("until", &query.until)] {
+        if let Some(at) = at
+            && crate::validation::storable_time(at).is_err()
+        {
+            return Err(ApiError::BadRequest(format!(
+                "{name} must be a date between the years 1 and 9999"
+            )));
+        }
+    }
     let filter = repo::Filter {
         actor_id: query.actor_id,
         action: query.action,
         target_type: query.target_type,
         target_id: query.target_id,
+        since: query.since.map(|at| at.naive_utc()),
+        until: query.until.map(|at| at.naive_utc()),
     };
     let mut rows = db
         .run(move |conn| Ok(repo::entries(conn, &filter, before, limit + 1)?))
         .await?;
     let next_cursor = pagination::cut(&mut rows, limit, |r| vec![r.id.to_string()]);
-    let items = rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            actor_id: r.actor_id,
-            actor_username: r.actor_username,
-            action: r.action,
-            target_type: r.target_type,
-            target_id: r.target_id,
-            reason: r.reason,
-            previous: r.previous,
-            created_at: r.created_at.and_utc(),
-        })
-        .collect();
+    let items = rows.into_iter().map(AuditEntry::from).collect();
     Ok(web::Json(AuditPage { items, next_cursor }))
 }

@@ -7,6 +7,7 @@
 //! report of the comment.
 //! Moderators (checked in the database) see hidden comments' text in thread pages too.
 
+mod discussions;
 pub mod handlers;
 pub mod repo;
 pub mod reports;
@@ -20,7 +21,8 @@ pub use reports::QueueStatus;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     use handlers::*;
-    cfg.service(lock_discussion)
+    cfg.service(discussions::list_discussions)
+        .service(lock_discussion)
         .service(unlock_discussion)
         .service(pin_discussion)
         .service(unpin_discussion)
@@ -31,6 +33,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(restore_comment)
         .service(audit_log)
         .service(users::search_users)
+        .service(users::user_profile)
         .service(users::ban_user)
         .service(users::unban_user)
         .service(users::set_role)

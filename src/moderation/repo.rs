@@ -71,6 +71,10 @@ pub struct Filter {
     pub action: Option<String>,
     pub target_type: Option<String>,
     pub target_id: Option<i64>,
+    /// At or after.
+    pub since: Option<NaiveDateTime>,
+    /// Before.
+    pub until: Option<NaiveDateTime>,
 }
 
 /// Audit entries newest first, before id `before`, as the filter says.
@@ -101,6 +105,12 @@ pub fn entries(
     }
     if let Some(action) = &filter.action {
         query = query.filter(audit_log::action.eq(action.clone()));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(audit_log::created_at.ge(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_log::created_at.lt(until));
     }
     if let Some(target_type) = &filter.target_type {
         query = query.filter(audit_log::target_type.eq(target_type.clone()));
@@ -190,6 +200,14 @@ pub fn search_users(
 }
 
 /// The account, its row locked until the caller's transaction ends (PostgreSQL).
+pub fn user(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn lock_user(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
     crate::locked!(
         conn,

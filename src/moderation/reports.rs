@@ -67,6 +67,8 @@ pub struct ReportView {
 pub struct ReportedComment {
     /// The comment, with its text even when hidden (moderators see it).
     pub comment: CommentView,
+    /// The comment it answers (null for a root), with its text: the context of the report.
+    pub parent: Option<CommentView>,
     pub discussion_id: i64,
     pub discussion_title: String,
     pub report_count: i64,
@@ -88,16 +90,18 @@ pub struct ReportPage {
     params(ReportQuery),
     responses(
         (status = 200, description = "A page of the queue", body = ReportPage),
+        (status = 304, description = "Not modified since the `If-None-Match` tag"),
         (status = 400, description = "Bad status, cursor or limit", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/api/v1/admin/reports")]
 pub async fn report_queue(
+    req: actix_web::HttpRequest,
     user: ActiveUser,
     db: web::Data<Db>,
     query: web::Query<ReportQuery>,
-) -> Result<web::Json<ReportPage>, ApiError> {
+) -> Result<actix_web::HttpResponse, ApiError> {
     user.require(Role::Moderator)?;
     let query = query.into_inner();
     let status = query.status.unwrap_or_default().as_str();
@@ -112,7 +116,11 @@ pub async fn report_queue(
             for id in &ids {
                 if let Some((comment, author)) = comments::by_id(conn, *id).optional()? {
                     let (discussion, _) = discussions::by_id(conn, comment.discussion_id)?;
-                    rows.insert(*id, (comment, author, discussion.title));
+                    let parent = match comment.parent_id {
+                        Some(parent) => comments::by_id(conn, parent).optional()?,
+                        None => None,
+                    };
+                    rows.insert(*id, (comment, author, discussion.title, parent));
                 }
             }
             Ok((queue, reports, rows))
@@ -125,8 +133,9 @@ pub async fn report_queue(
     let items = queue
         .into_iter()
         .filter_map(|(id, first, count)| {
-            let (comment, author, title) = rows.remove(&id)?;
+            let (comment, author, title, parent) = rows.remove(&id)?;
             Some(ReportedComment {
+                parent: parent.map(|(parent, author)| CommentView::revealed(parent, author)),
                 discussion_id: comment.discussion_id,
                 discussion_title: title,
                 comment: CommentView::revealed(comment, author),
@@ -146,7 +155,11 @@ pub async fn report_queue(
             })
         })
         .collect();
-    Ok(web::Json(ReportPage { items, next_cursor }))
+    // Tagged, so that a console polling for new reports gets `304` while nothing changed.
+    let body =
+        serde_json::to_vec(&ReportPage { items, next_cursor }).map_err(ApiError::internal)?;
+    let etag = pagination::etag_of(&body);
+    Ok(pagination::respond_with_etag(&req, body, &etag))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

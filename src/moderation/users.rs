@@ -103,6 +103,59 @@ pub async fn search_users(
     }))
 }
 
+/// An account as moderators see it, with what it wrote lately and what moderators did to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUserProfile {
+    pub user: AdminUser,
+    /// Its latest comments (up to 20), whatever their status, with their text.
+    pub recent_comments: Vec<crate::comments::dto::CommentView>,
+    /// Moderators' actions on the account (bans, roles, ...), newest first (up to 50).
+    pub actions: Vec<super::handlers::AuditEntry>,
+}
+
+/// One account for moderators: the account, its latest comments and the actions on it.
+#[utoipa::path(
+    tag = "moderation",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The account")),
+    responses(
+        (status = 200, description = "The account", body = AdminUserProfile),
+        (status = 403, description = "Not a moderator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api/v1/admin/users/{id}")]
+pub async fn user_profile(
+    user: ActiveUser,
+    db: web::Data<Db>,
+    id: web::Path<i64>,
+) -> Result<web::Json<AdminUserProfile>, ApiError> {
+    user.require(Role::Moderator)?;
+    let id = id.into_inner();
+    let (row, comments, actions) = db
+        .run(move |conn| {
+            let row =
+                repo::user(conn, id)?.ok_or_else(|| ApiError::NotFound("no such user".into()))?;
+            let comments = crate::comments::recent_by_author(conn, id, 20)?;
+            let filter = repo::Filter {
+                target_type: Some("user".into()),
+                target_id: Some(id),
+                ..repo::Filter::default()
+            };
+            let actions = repo::entries(conn, &filter, None, 50)?;
+            Ok((row, comments, actions))
+        })
+        .await?;
+    Ok(web::Json(AdminUserProfile {
+        user: AdminUser::from(row),
+        recent_comments: comments
+            .into_iter()
+            .map(|(comment, author)| crate::comments::dto::CommentView::revealed(comment, author))
+            .collect(),
+        actions: actions.into_iter().map(Into::into).collect(),
+    }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BanRequest {
     /// Why, 1 to 1,000 characters; the user is told.

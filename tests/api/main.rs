@@ -5,6 +5,7 @@ mod accounts;
 mod articles;
 mod cli;
 mod comments;
+mod console;
 mod cors;
 mod discussions;
 mod errors;

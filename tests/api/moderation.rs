@@ -681,3 +681,109 @@ async fn the_report_queue_groups_by_comment_and_resolving_closes_them_all() {
         .problem(403);
     app.get("/api/v1/admin/reports").await.problem(401);
 }
+
+#[actix_web::test]
+async fn the_consoles_reads_show_context_accounts_discussions_and_dated_actions() {
+    let app = TestApp::spawn().await;
+    let cast = cast(&app).await;
+    let mod_token = cast.moderator.access.as_str();
+    let topic = app.topic(&cast.user.access, "Rocket launch moved").await;
+    let writer = app.signed_up("writer").await;
+    let parent = app
+        .commented(&cast.user.access, topic, "When is the launch?", None)
+        .await;
+    let reply = app
+        .commented(&writer.access, topic, "Never, fools", Some(parent))
+        .await;
+    assert_eq!(
+        app.report(&cast.user.access, reply, "rude").await.status,
+        202
+    );
+
+    // The queue carries the parent, and an ETag that holds while nothing changes.
+    let queue = app.get_as("/api/v1/admin/reports", mod_token).await;
+    let item = &queue.json()["items"][0];
+    assert_eq!(item["parent"]["body"], "When is the launch?", "{item}");
+    let tag = queue.header("etag").unwrap().to_string();
+    let again = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/admin/reports"))
+                .insert_header(("Authorization", format!("Bearer {mod_token}")))
+                .insert_header(("If-None-Match", tag.as_str())),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 304);
+
+    // An account's page: its comments (hidden too) and the actions on it.
+    assert_eq!(
+        app.moderate_comment(mod_token, reply, "hide", None)
+            .await
+            .status,
+        200
+    );
+    let ban = json!({"reason": "rude again"});
+    assert_eq!(app.ban(mod_token, writer.user_id, &ban).await.status, 200);
+    let profile = app
+        .get_as(
+            &format!("/api/v1/admin/users/{}", writer.user_id),
+            mod_token,
+        )
+        .await;
+    assert_eq!(profile.status, 200, "{}", profile.text());
+    let profile = profile.json();
+    assert_eq!(profile["user"]["banned"], true);
+    assert_eq!(profile["recent_comments"][0]["body"], "Never, fools");
+    assert_eq!(profile["recent_comments"][0]["status"], "hidden");
+    assert_eq!(profile["actions"][0]["action"], "ban");
+    assert_eq!(profile["actions"][0]["reason"], "rude again");
+    let path = format!("/api/v1/admin/users/{}", writer.user_id);
+    assert_eq!(app.get_as(&path, &cast.user.access).await.status, 403);
+    app.get_as("/api/v1/admin/users/999999", mod_token)
+        .await
+        .problem(404);
+
+    // Discussions by a word of the title in another form; the last active without one.
+    let found = app
+        .get_as("/api/v1/admin/discussions?q=rockets", mod_token)
+        .await
+        .json();
+    assert_eq!(found["items"][0]["id"], topic, "{found}");
+    assert_eq!(found["items"][0]["locked"], false);
+    let recent = app
+        .get_as("/api/v1/admin/discussions", &cast.editor.access)
+        .await
+        .json();
+    assert_eq!(
+        recent["items"][0]["id"], topic,
+        "editors see the list: {recent}"
+    );
+    let status = app
+        .get_as("/api/v1/admin/discussions", &cast.user.access)
+        .await
+        .status;
+    assert_eq!(status, 403);
+    app.get_as("/api/v1/admin/discussions?q=%22%22", mod_token)
+        .await
+        .problem(422);
+
+    // The audit log by date.
+    let day = |days: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let count = |res: crate::helpers::Response| res.json()["items"].as_array().unwrap().len();
+    let all = count(app.get_as("/api/v1/admin/audit-log", mod_token).await);
+    assert!(all >= 2);
+    let since_yesterday = format!("/api/v1/admin/audit-log?since={}", day(-1));
+    assert_eq!(count(app.get_as(&since_yesterday, mod_token).await), all);
+    let since_tomorrow = format!("/api/v1/admin/audit-log?since={}", day(1));
+    assert_eq!(count(app.get_as(&since_tomorrow, mod_token).await), 0);
+    let until_yesterday = format!("/api/v1/admin/audit-log?until={}", day(-1));
+    assert_eq!(count(app.get_as(&until_yesterday, mod_token).await), 0);
+    app.get_as("/api/v1/admin/audit-log?since=yesterday", mod_token)
+        .await
+        .problem(400);
+}
