@@ -39,7 +39,7 @@ pub fn erase(
 ) -> Result<Vec<String>, ApiError> {
     let account =
         repo::account(conn, user_id)?.ok_or_else(|| ApiError::NotFound("no such user".into()))?;
-    if account.role == crate::auth::Role::Admin.as_str() {
+    if crate::auth::Role::parse(&account.role) == Some(crate::auth::Role::Admin) {
         return Err(ApiError::AlreadyDone(
             "an admin's account cannot be erased: another admin changes its role first".into(),
         ));

@@ -349,9 +349,20 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
     assert!(log.contains("abuse in the comments"), "{log}");
     browser.screenshots("audit").await;
 
-    // Signing out ends the session: its refresh token is refused.
+    // Signing out ends the browser's session on the server.
+    let live = |res: crate::helpers::Response| res.json()["items"].as_array().unwrap().len();
+    let before = live(app.sessions(&moderator.access).await);
     browser.click("#signout").await;
     browser.wait_for("#signin").await;
+    let mut after = before;
+    for _ in 0..50 {
+        after = live(app.sessions(&moderator.access).await);
+        if after < before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(after, before - 1, "the console's session ended");
     browser.screenshots("signin").await;
     browser.close().await;
 }
