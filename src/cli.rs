@@ -115,6 +115,19 @@ pub enum NewsletterCommand {
         #[arg(long)]
         enqueue_only: bool,
     },
+    /// Write the digest of a day (today, UTC, by default) as `digest-DAY-LANG.html` and `.txt`
+    /// files, for an editor to look at before it goes out. Sends nothing.
+    Preview {
+        /// The digest's day, YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Its language: `en` or `ru` (default: TRIBUNE_DEFAULT_LANGUAGE).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Where the files go.
+        #[arg(long, default_value = ".")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +195,9 @@ pub fn main() -> ExitCode {
         Command::Newsletter {
             command: NewsletterCommand::SendDigest { date, enqueue_only },
         } => send_digest(settings, date, enqueue_only),
+        Command::Newsletter {
+            command: NewsletterCommand::Preview { date, lang, out },
+        } => preview_digest(&settings, date, lang.as_deref(), &out),
         Command::Search {
             command: SearchCommand::Reindex,
         } => reindex(&settings),
@@ -341,6 +357,41 @@ fn explain(error: ApiError) -> anyhow::Error {
     }
 }
 
+fn preview_digest(
+    settings: &Settings,
+    date: Option<chrono::NaiveDate>,
+    lang: Option<&str>,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::newsletter::digest;
+    let day = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let lang = match lang {
+        Some(code) => crate::i18n::Lang::parse(code)
+            .ok_or_else(|| anyhow::anyhow!("--lang must be `en` or `ru`, not `{code}`"))?,
+        None => settings.default_language,
+    };
+    crate::templates::init(settings.template_dir.as_deref())?;
+    let site = crate::site::Site::from_settings(settings);
+    let mut conn = connect(&settings.database)?;
+    run_migrations(&mut conn)?;
+    let (articles, discussions) =
+        digest::news_of(&mut conn, day, settings.digest_hour).map_err(explain)?;
+    if articles.is_empty() {
+        println!("no article was published for the digest of {day}: it would not go out");
+    }
+    let content = digest::compose(&articles, &discussions, day, &site, lang)
+        .map_err(explain)?
+        .for_preview(&site);
+    std::fs::create_dir_all(out)?;
+    for (ext, body) in [("html", &content.html), ("txt", &content.text)] {
+        let path = out.join(format!("digest-{day}-{}.{ext}", lang.as_str()));
+        std::fs::write(&path, body)?;
+        println!("{}", path.display());
+    }
+    println!("subject: {}", content.subject);
+    Ok(())
+}
+
 fn send_digest(
     settings: Settings,
     date: Option<chrono::NaiveDate>,
@@ -357,12 +408,14 @@ fn send_digest(
             Db::connect_and_migrate(&target, 2, timeout)
         })
         .await??;
-        let (hour, public_url) = (settings.digest_hour, settings.public_url.clone());
+        crate::templates::init(settings.template_dir.as_deref())?;
+        let (hour, site) = (
+            settings.digest_hour,
+            crate::site::Site::from_settings(&settings),
+        );
         let started = std::time::Instant::now();
         let run = db
-            .run(move |conn| {
-                crate::newsletter::digest::enqueue_digest(conn, day, hour, &public_url)
-            })
+            .run(move |conn| crate::newsletter::digest::enqueue_digest(conn, day, hour, &site))
             .await
             .map_err(explain)?;
         let enqueued_in = started.elapsed().as_secs_f64();

@@ -28,6 +28,8 @@ pub mod discussions;
 pub mod error;
 /// Our JSON body extractor: content type, size limit and field-naming errors.
 pub mod extract;
+/// Texts of mail and pages in English and Russian (Fluent), plural forms and dates.
+pub mod i18n;
 /// Typed ids for the signatures where two kinds of id meet.
 pub mod ids;
 /// `tribune import disqus|wordpress`: another system's comments, streamed in batches, idempotent.
@@ -65,10 +67,14 @@ pub mod retention;
 pub mod search;
 /// `tribune seed`: generated demo and benchmark data, inserted in bulk.
 pub mod seed;
+/// The site: its name, logo and the link templates of its own pages.
+pub mod site;
 /// `Application::build`: the bound server and its background work; used by the tests too.
 pub mod startup;
 /// Logging (tracing), request ids and Prometheus metrics.
 pub mod telemetry;
+/// Mail templates (minijinja), built in or the site's own.
+pub mod templates;
 /// Timestamps written to JSON without going through `fmt`.
 pub mod timestamp;
 /// Field rules several features share.

@@ -5,10 +5,13 @@
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::i18n::Lang;
 use crate::mail::html_escape;
 
 /// A small page of ours: no script, no style, the API's security headers; `button` is a form
-/// that POSTs to its action (the only way our pages change anything).
+/// that POSTs to its action (the only way our pages change anything). Texts are message ids
+/// of `i18n`, written in the language the browser asks for (`Accept-Language`), else the
+/// site's (`TRIBUNE_DEFAULT_LANGUAGE`).
 pub struct Page<'a> {
     pub title: &'a str,
     pub text: &'a str,
@@ -16,24 +19,32 @@ pub struct Page<'a> {
     pub button: Option<(&'a str, &'a str)>,
 }
 
-pub fn page(page: Page) -> HttpResponse {
+pub fn page(req: &HttpRequest, page: Page) -> HttpResponse {
+    let default = req
+        .app_data::<actix_web::web::Data<crate::config::Settings>>()
+        .map(|s| s.default_language)
+        .unwrap_or_default();
+    let lang = Lang::of_request(req, default);
+    let say = |id: &str| crate::i18n::text(lang, id, &[]).unwrap_or_else(|| id.to_string());
     let form = page.button.map_or(String::new(), |(action, label)| {
         format!(
             "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
             html_escape(action),
-            html_escape(label),
+            html_escape(&say(label)),
         )
     });
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width\"><title>{title}</title></head><body><h1>{title}</h1>\
          <p>{text}</p>{form}</body></html>",
-        title = html_escape(page.title),
-        text = html_escape(page.text),
+        lang = lang.as_str(),
+        title = html_escape(&say(page.title)),
+        text = html_escape(&say(page.text)),
     );
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .insert_header(("Cache-Control", "no-store"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.as_str()))
         .body(html)
 }
 

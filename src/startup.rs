@@ -73,6 +73,7 @@ impl Application {
     /// Connects to the database, runs pending migrations, binds the listener. The server runs
     /// when [`Application::run_until_stopped`] is awaited.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        crate::templates::init(settings.template_dir.as_deref())?;
         let db = connect(&settings).await?;
         let jwt_secret = jwt_secret(&settings, &db).await?;
         let token_keys = web::Data::new(TokenKeys::new(
@@ -302,7 +303,7 @@ fn spawn_workers(b: Background) -> Vec<JoinHandle<()>> {
             db.clone(),
             settings.digest_hour,
             settings.digest_check,
-            settings.public_url.clone(),
+            crate::site::Site::from_settings(settings),
             b.outbox.get_ref().clone(),
             shutdown.clone(),
         )),

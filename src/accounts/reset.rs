@@ -39,6 +39,7 @@ const RESET_ACCEPTED: Accepted = Accepted {
 )]
 #[post("/api/v1/auth/password-reset")]
 pub async fn password_reset(
+    request: actix_web::HttpRequest,
     client: ClientIp,
     limits: web::Data<RateLimits>,
     db: web::Data<Db>,
@@ -49,7 +50,8 @@ pub async fn password_reset(
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     let email_key = key(&body.email);
-    let public_url = settings.public_url.clone();
+    let site = crate::site::Site::from_settings(&settings);
+    let lang = crate::i18n::Lang::of_request(&request, settings.default_language);
     let pace = MailPace {
         first_gap: RESET_MAIL_INTERVAL,
         per_day: settings.mails_per_address_per_day,
@@ -69,7 +71,7 @@ pub async fn password_reset(
             let token = random_token();
             let hash = token_hash(&token);
             repo::create_password_reset(conn, user.id, &hash, current, RESET_TTL)?;
-            let mail = reset_mail(&user, &public_url, token, &hash, current);
+            let mail = reset_mail(&user, (&site, lang), token, &hash, current)?;
             enqueue(conn, &mail)?;
             Ok(true)
         })
@@ -82,36 +84,35 @@ pub async fn password_reset(
 
 fn reset_mail(
     user: &User,
-    public_url: &str,
+    (site, lang): (&crate::site::Site, crate::i18n::Lang),
     token: String,
     hash: &str,
     at: chrono::NaiveDateTime,
-) -> NewMail {
+) -> Result<NewMail, ApiError> {
     // The token goes in at send time and is erased from the outbox once the mail is sent.
-    let link = format!("{public_url}/reset-password?token={SECRET}");
-    let body_text = format!(
-        "Hello {name},\n\nsomeone (we hope you) asked to reset the password of your account \
-         \"{username}\". Open this link within an hour to choose a new one:\n\n{link}\n\n\
-         If it was not you, ignore this mail: your password stays as it is.\n",
-        name = user.display_name,
-        username = user.username,
-    );
-    let body_html = format!(
-        "<p>Hello {name},</p><p>someone (we hope you) asked to reset the password of your \
-         account “{username}”. Open this link within an hour to choose a new one:</p>\
-         <p><a href=\"{link}\">Choose a new password</a></p><p>If it was not you, ignore this \
-         mail: your password stays as it is.</p>",
-        name = crate::mail::html_escape(&user.display_name),
-        username = crate::mail::html_escape(&user.username),
-    );
-    NewMail::with_secret(
+    let link = format!("{}/reset-password?token={SECRET}", site.public_url);
+    let subject = crate::i18n::text(
+        lang,
+        "reset-subject",
+        &[("site", crate::i18n::Arg::Text(site.name.clone()))],
+    )
+    .unwrap_or_default();
+    let parts = crate::templates::render(
+        "reset",
+        &minijinja::context! {
+            lang => lang.as_str(), subject, preheader => subject, link,
+            name => user.display_name, username => user.username,
+            site_name => site.name, site_url => site.public_url, logo_url => site.logo_url,
+        },
+    )?;
+    Ok(NewMail::with_secret(
         format!("password-reset:{hash}"),
         user.email.clone(),
-        "Reset your password",
-        (body_text, body_html),
+        &subject,
+        (parts.text, parts.html),
         token,
         at,
-    )
+    ))
 }
 
 /// Sets a new password with a reset token (single use, one hour). Ends every session.

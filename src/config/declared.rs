@@ -172,6 +172,34 @@ fn mail_from(value: Option<&str>, _: &Source) -> Result<String, String> {
     }
 }
 
+fn reply_to(value: Option<&str>, source: &Source) -> Result<Option<String>, String> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| mail_from(Some(v), source))
+        .transpose()
+}
+
+fn nonempty(value: Option<&str>, what: &str) -> Result<String, String> {
+    match value.map(str::trim) {
+        Some(v) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(format!("must be {what}")),
+    }
+}
+
+/// A link template of the site's pages: an address (or `{page}...`) with these placeholders.
+fn link_template(value: Option<&str>, placeholders: &[&str]) -> Result<Option<String>, String> {
+    let Some(template) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if !template.starts_with("{page}") {
+        http_url(template)?;
+    }
+    match placeholders.iter().find(|p| !template.contains(**p)) {
+        Some(missing) => Err(format!("`{template}` has no {missing}")),
+        None => Ok(Some(template.to_string())),
+    }
+}
+
 fn trusted_proxies(value: Option<&str>, _: &Source) -> Result<Vec<IpRange>, String> {
     list(value).iter().map(|p| IpRange::parse(p)).collect()
 }
@@ -268,8 +296,31 @@ settings! {
     smtp_url: Option<Secret> = "TRIBUNE_SMTP_URL", DefaultValue::Derived("none"), smtp_url;
     /// where `.eml` files go when there is no SMTP server
     mail_dir: PathBuf = "TRIBUNE_MAIL_DIR", DefaultValue::Value("./mail"), |v, _| text(v).map(PathBuf::from);
-    /// sender
+    /// sender; without a name of its own (`noreply@example.com`), mails come from the site's name
     mail_from: String = "TRIBUNE_MAIL_FROM", DefaultValue::Value("Tribune <noreply@localhost>"), mail_from;
+    /// where replies to Tribune's mails go (`Reply-To`), e.g. `Newsroom <letters@example.com>`
+    mail_reply_to: Option<String> = "TRIBUNE_MAIL_REPLY_TO", DefaultValue::Derived("none"),
+        reply_to;
+    /// the site's name, as mails and Tribune's pages show it
+    site_name: String = "TRIBUNE_SITE_NAME", DefaultValue::Value("Tribune"), |v, _| nonempty(v, "a name");
+    /// the site's logo (an `https://` image about 32 pixels high) at the top of mails; without it, the name
+    site_logo_url: Option<String> = "TRIBUNE_SITE_LOGO_URL", DefaultValue::Derived("none"),
+        |v, _| v.filter(|v| !v.is_empty()).map(http_url).transpose();
+    /// the site's page of an article: `{slug}` is its slug
+    article_url: Option<String> = "TRIBUNE_ARTICLE_URL", DefaultValue::Derived("`TRIBUNE_PUBLIC_URL/articles/{slug}`"),
+        |v, _| link_template(v, &["{slug}"]);
+    /// the site's page of a discussion (a reader's topic): `{id}` is its id
+    discussion_url: Option<String> = "TRIBUNE_DISCUSSION_URL", DefaultValue::Derived("`TRIBUNE_PUBLIC_URL/discussions/{id}`"),
+        |v, _| link_template(v, &["{id}"]);
+    /// a comment's place: `{page}` is its article's or discussion's page (the two above), `{comment_id}` its id
+    comment_url: String = "TRIBUNE_COMMENT_URL", DefaultValue::Value("{page}#comment-{comment_id}"),
+        |v, _| link_template(v, &["{page}", "{comment_id}"]).map(Option::unwrap_or_default);
+    /// the language of mails and pages when a reader's is not known: `en` or `ru`
+    default_language: crate::i18n::Lang = "TRIBUNE_DEFAULT_LANGUAGE", DefaultValue::Value("en"),
+        |v, _| crate::i18n::Lang::parse(v.unwrap_or_default()).ok_or_else(|| "must be `en` or `ru`".to_string());
+    /// a directory of the site's own mail templates (`digest.html`, `digest.txt`, `confirm.*`, `reset.*`, `layout.html`: see docs/mail.md); those it lacks are the built-in ones
+    template_dir: Option<PathBuf> = "TRIBUNE_TEMPLATE_DIR", DefaultValue::Derived("none"),
+        |v, _| Ok(v.filter(|v| !v.is_empty()).map(PathBuf::from));
     /// UTC hour at which the daily digest goes out
     digest_hour: u8 = "TRIBUNE_DIGEST_HOUR", DefaultValue::Value("6"),
         |v, _| number(v, 0..=23, "an hour from 0 to 23");

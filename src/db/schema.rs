@@ -223,6 +223,7 @@ diesel::table! {
         confirm_user_id -> Nullable<BigInt>,
         confirm_count -> Integer,
         confirm_window_at -> Nullable<Timestamp>,
+        language -> Nullable<Text>,
     }
 }
 

@@ -45,6 +45,7 @@ enum Carrier {
 pub struct Mailer {
     carrier: Carrier,
     from: Mailbox,
+    reply_to: Option<Mailbox>,
     recipients: Option<Arc<dyn Recipients>>,
 }
 
@@ -80,10 +81,19 @@ pub enum SendError {
 
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Mailer> {
-        let from: Mailbox = settings
+        let mut from: Mailbox = settings
             .mail_from
             .parse()
             .map_err(|e| anyhow::anyhow!("TRIBUNE_MAIL_FROM: {e}"))?;
+        if from.name.is_none() {
+            from.name = Some(settings.site_name.clone());
+        }
+        let reply_to = settings
+            .mail_reply_to
+            .as_deref()
+            .map(str::parse::<Mailbox>)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("TRIBUNE_MAIL_REPLY_TO: {e}"))?;
         let carrier = match &settings.smtp_url {
             Some(url) => Carrier::Smtp(
                 SmtpTransport::from_url(url.expose())
@@ -101,6 +111,7 @@ impl Mailer {
         Ok(Mailer {
             carrier,
             from,
+            reply_to,
             recipients: None,
         })
     }
@@ -110,10 +121,22 @@ impl Mailer {
             .recipient
             .parse()
             .map_err(|e| SendError::Permanent(format!("bad recipient: {e}")))?;
+        // A Message-ID of the sender's domain (spam filters look at it), unique to this send.
+        let message_id = format!(
+            "<{}.{}@{}>",
+            mail.id,
+            crate::auth::tokens::random_token(),
+            self.from.email.domain()
+        );
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject.clone());
+            .subject(mail.subject.clone())
+            .message_id(Some(message_id))
+            .date_now();
+        if let Some(reply_to) = &self.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
         if let Some(url) = &mail.list_unsubscribe {
             // RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to the URL.
             builder = builder

@@ -6,10 +6,17 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
-use super::repo::{self, DigestArticle, Recipient};
+use std::collections::HashMap;
+
+use minijinja::context;
+
+use super::repo::{self, ActiveDiscussion, DigestArticle, Recipient};
 use crate::db::{DbConn, now, transaction};
 use crate::error::ApiError;
+use crate::i18n::{self, Arg, Lang};
 use crate::mail::{NewMail, enqueue_all, html_escape};
+use crate::site::{self, Site};
+use crate::templates;
 
 const BATCH: i64 = 1_000;
 const MAX_ARTICLES: i64 = 50;
@@ -24,12 +31,20 @@ pub struct DigestRun {
     pub enqueued: u64,
 }
 
-/// The digest's content, the same for every subscriber but for the unsubscribe link.
-struct Content {
-    subject: String,
-    text: String,
-    html: String,
+/// The digest of a day in one language, the same for every subscriber who reads it but for
+/// their address and unsubscribe link, which replace [`ADDRESS`] and [`UNSUBSCRIBE`].
+pub struct Content {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
 }
+
+/// Where a subscriber's address goes in a rendered digest (nothing in it is escaped by HTML).
+const ADDRESS: &str = "tribune-subscriber-address-mark";
+/// Where a subscriber's unsubscribe link goes.
+const UNSUBSCRIBE: &str = "tribune-subscriber-unsubscribe-mark";
+/// The HTML part's largest size: Gmail clips a mail's HTML past about 102 KB.
+const MAX_HTML: usize = 100 * 1024;
 
 /// `[from, to)` of the digest of `day` sent at `hour` UTC: the 24 hours before it.
 pub fn window(day: NaiveDate, hour: u8) -> (NaiveDateTime, NaiveDateTime) {
@@ -39,56 +54,85 @@ pub fn window(day: NaiveDate, hour: u8) -> (NaiveDateTime, NaiveDateTime) {
     (to - Duration::hours(24), to)
 }
 
-fn compose(
+/// The digest of `day` in `lang`, through the `digest` templates; as many articles as keep its
+/// HTML under [`MAX_HTML`].
+pub fn compose(
     articles: &[DigestArticle],
-    discussions: &[(i64, String, i64)],
+    discussions: &[ActiveDiscussion],
     day: NaiveDate,
-    public_url: &str,
-) -> Content {
-    let mut text = format!("The news of {day}\n\n");
-    let mut html = format!(
-        "<h1>The news of {day}</h1><ul>",
-        day = html_escape(&day.to_string())
-    );
-    for DigestArticle {
-        slug,
-        title,
-        lead,
-        views,
-        replies,
-    } in articles
-    {
-        let link = format!("{public_url}/articles/{slug}");
-        text.push_str(&format!(
-            "* {title}\n  {lead}\n  {link}\n  {views} views, {replies} comments\n\n"
-        ));
-        html.push_str(&format!(
-            "<li><p><a href=\"{link}\"><strong>{title}</strong></a><br>{lead}<br>\
-             <small>{views} views, {replies} comments</small></p></li>",
-            link = html_escape(&link),
-            title = html_escape(title),
-            lead = html_escape(lead),
-        ));
-    }
-    html.push_str("</ul>");
-    if !discussions.is_empty() {
-        text.push_str("Most discussed today\n\n");
-        html.push_str("<h2>Most discussed today</h2><ul>");
-        for (id, title, comments) in discussions {
-            let link = format!("{public_url}/discussions/{id}");
-            text.push_str(&format!("* {title} ({comments} new comments)\n  {link}\n"));
-            html.push_str(&format!(
-                "<li><a href=\"{link}\">{title}</a> ({comments} new comments)</li>",
-                link = html_escape(&link),
-                title = html_escape(title),
-            ));
+    site: &Site,
+    lang: Lang,
+) -> Result<Content, ApiError> {
+    let date = i18n::date(lang, day);
+    let text = |id: &str, args: &[(&str, Arg)]| i18n::text(lang, id, args).unwrap_or_default();
+    let discussions: Vec<_> = discussions
+        .iter()
+        .map(|d| {
+            let place = site::Place {
+                discussion_id: d.id,
+                article_slug: d.article_slug.as_deref(),
+            };
+            context! { title => d.title, comments => d.comments, link => site.page_url(place) }
+        })
+        .collect();
+    let mut shown = articles.len();
+    loop {
+        let items: Vec<_> = articles[..shown]
+            .iter()
+            .map(|a| {
+                context! {
+                    title => a.title, lead => a.lead, link => site.article_url(&a.slug),
+                    image_url => a.image_url, image_credit => a.image_credit,
+                    views => a.views, replies => a.replies,
+                }
+            })
+            .collect();
+        let subject = text("digest-subject", &[("date", Arg::Text(date.clone()))]);
+        let preheader = text(
+            "digest-preheader",
+            &[
+                ("count", Arg::Number(shown as i64)),
+                ("site", Arg::Text(site.name.clone())),
+                ("date", Arg::Text(date.clone())),
+            ],
+        );
+        let parts = templates::render(
+            "digest",
+            &context! {
+                lang => lang.as_str(), subject, preheader, date,
+                site_name => site.name, site_url => site.public_url, logo_url => site.logo_url,
+                articles => items, discussions, email => ADDRESS, unsubscribe => UNSUBSCRIBE,
+            },
+        )?;
+        if parts.html.len() <= MAX_HTML || shown <= 1 {
+            return Ok(Content {
+                subject,
+                text: parts.text,
+                html: parts.html,
+            });
         }
-        html.push_str("</ul>");
+        shown -= 1;
     }
-    Content {
-        subject: format!("The news of {day}"),
-        text,
-        html,
+}
+
+impl Content {
+    /// The digest as a sample subscriber gets it (`tribune newsletter preview`).
+    pub fn for_preview(&self, site: &Site) -> Content {
+        let unsubscribe = format!(
+            "{}/api/v1/newsletter/unsubscribe?token=preview",
+            site.public_url
+        );
+        Content {
+            subject: self.subject.clone(),
+            text: self
+                .text
+                .replace(ADDRESS, "subscriber@example.com")
+                .replace(UNSUBSCRIBE, &unsubscribe),
+            html: self
+                .html
+                .replace(ADDRESS, "subscriber@example.com")
+                .replace(UNSUBSCRIBE, &html_escape(&unsubscribe)),
+        }
     }
 }
 
@@ -96,28 +140,27 @@ fn mail_for(
     content: &Content,
     recipient: &Recipient,
     day: NaiveDate,
-    public_url: &str,
+    site: &Site,
     at: NaiveDateTime,
 ) -> NewMail {
     let unsubscribe = format!(
-        "{public_url}/api/v1/newsletter/unsubscribe?token={}",
-        recipient.unsubscribe_token
+        "{}/api/v1/newsletter/unsubscribe?token={}",
+        site.public_url, recipient.unsubscribe_token
     );
     NewMail {
         dedup_key: format!("digest:{day}:{}", recipient.id),
         recipient: recipient.email.clone(),
         subject: content.subject.clone(),
-        body_text: format!(
-            "{}\n--\nYou get this because you subscribed to the daily digest. To stop it: \
-             {unsubscribe}\n",
-            content.text
+        body_text: content
+            .text
+            .replace(ADDRESS, &recipient.email)
+            .replace(UNSUBSCRIBE, &unsubscribe),
+        body_html: Some(
+            content
+                .html
+                .replace(ADDRESS, &html_escape(&recipient.email))
+                .replace(UNSUBSCRIBE, &html_escape(&unsubscribe)),
         ),
-        body_html: Some(format!(
-            "{}<hr><p><small>You get this because you subscribed to the daily digest. \
-             <a href=\"{link}\">Unsubscribe</a></small></p>",
-            content.html,
-            link = html_escape(&unsubscribe),
-        )),
         next_attempt_at: at,
         created_at: at,
         list_unsubscribe: Some(unsubscribe),
@@ -127,6 +170,18 @@ fn mail_for(
     }
 }
 
+/// What the digest of `day` holds: its articles (none: no digest) and most active discussions.
+pub fn news_of(
+    conn: &mut DbConn,
+    day: NaiveDate,
+    hour: u8,
+) -> Result<(Vec<DigestArticle>, Vec<ActiveDiscussion>), ApiError> {
+    let (from, to) = window(day, hour);
+    let articles = repo::articles_between(conn, from, to, MAX_ARTICLES)?;
+    let discussions = repo::most_active(conn, from, to, MAX_DISCUSSIONS)?;
+    Ok((articles, discussions))
+}
+
 /// Writes the digest of `day` (sent at `hour` UTC) into the outbox for every confirmed
 /// subscriber: nothing when no article was published in its window. Safe to run again, or in
 /// several processes at once: each subscriber's mail has one key.
@@ -134,16 +189,16 @@ pub fn enqueue_digest(
     conn: &mut DbConn,
     day: NaiveDate,
     hour: u8,
-    public_url: &str,
+    site: &Site,
 ) -> Result<DigestRun, ApiError> {
-    let (from, to) = window(day, hour);
+    let (_, to) = window(day, hour);
     if to > now() {
         // Its news is not all in yet; a run now would end the day early.
         return Err(ApiError::BadRequest(format!(
             "the digest of {day} is due at {to} UTC, not before"
         )));
     }
-    let articles = repo::articles_between(conn, from, to, MAX_ARTICLES)?;
+    let (articles, discussions) = news_of(conn, day, hour)?;
     let day_text = day.to_string();
     repo::start_digest(conn, &day_text, now())?;
     if articles.is_empty() {
@@ -153,18 +208,29 @@ pub fn enqueue_digest(
             enqueued: 0,
         });
     }
-    let discussions = repo::most_active(conn, from, to, MAX_DISCUSSIONS)?;
-    let content = compose(&articles, &discussions, day, public_url);
+    // One rendering a language, made when its first reader comes.
+    let mut contents: HashMap<Lang, Content> = HashMap::new();
     let mut after = 0;
     let mut enqueued = 0u64;
     loop {
         let (last, added) = transaction(conn, |conn| {
             let recipients = repo::confirmed_after(conn, after, BATCH)?;
             let at = now();
-            let mails: Vec<NewMail> = recipients
-                .iter()
-                .map(|r| mail_for(&content, r, day, public_url, at))
-                .collect();
+            let mut mails = Vec::with_capacity(recipients.len());
+            for r in &recipients {
+                let lang = r
+                    .language
+                    .as_deref()
+                    .and_then(Lang::parse)
+                    .unwrap_or(site.default_language);
+                let content = match contents.entry(lang) {
+                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(compose(&articles, &discussions, day, site, lang)?)
+                    }
+                };
+                mails.push(mail_for(content, r, day, site, at));
+            }
             let added = enqueue_all(conn, &mails)?;
             Ok::<_, ApiError>((recipients.last().map(|r| r.id), added as u64))
         })?;
@@ -195,7 +261,7 @@ pub async fn run_scheduler(
     db: crate::db::Db,
     hour: u8,
     check: std::time::Duration,
-    public_url: String,
+    site: Site,
     outbox: crate::mail::Outbox,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -215,9 +281,9 @@ pub async fn run_scheduler(
                 .run(move |conn| Ok(repo::digest_finished(conn, &day_text)?))
                 .await;
             if let Ok(false) = done {
-                let url = public_url.clone();
+                let site = site.clone();
                 match db
-                    .run(move |conn| enqueue_digest(conn, day, hour, &url))
+                    .run(move |conn| enqueue_digest(conn, day, hour, &site))
                     .await
                 {
                     Ok(run) => {
@@ -255,13 +321,27 @@ mod tests {
             slug: "a".to_string(),
             title: "<script>".to_string(),
             lead: "x & y".to_string(),
+            image_url: None,
+            image_credit: None,
             views: 1,
             replies: 2,
         }];
         let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let content = compose(&articles, &[], day, "https://news.example");
+        let source = crate::config::Source::from_pairs([(
+            "TRIBUNE_ARTICLE_URL",
+            "https://news.example/news/{slug}",
+        )]);
+        let settings = crate::config::Settings::from_source(&source).unwrap();
+        let site = Site::from_settings(&settings);
+        let content = compose(&articles, &[], day, &site, Lang::Ru).unwrap();
         assert!(content.html.contains("&lt;script&gt;"), "{}", content.html);
         assert!(content.html.contains("x &amp; y"));
-        assert!(content.text.contains("https://news.example/articles/a"));
+        assert!(
+            content.text.contains("https://news.example/news/a"),
+            "{}",
+            content.text
+        );
+        assert!(content.text.contains("2 комментария"), "{}", content.text);
+        assert_eq!(content.subject, "Новости за 28 ноября 2026");
     }
 }

@@ -15,10 +15,12 @@ use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, ValidJson};
+use crate::i18n::Lang;
 use crate::ids::{SubscriberId, UserId};
-use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue, html_escape};
+use crate::mail::{MailPace, NewMail, Outbox, SECRET, enqueue};
 use crate::pages::{Page, page, url_encode, wants_html};
 use crate::ratelimit::{ClientIp, Limit, RateLimits};
+use crate::site::Site;
 
 /// How long a confirmation link works.
 const CONFIRM_TTL: Duration = Duration::hours(48);
@@ -40,7 +42,7 @@ const SUBSCRIBE_ACCEPTED: Accepted = Accepted {
 /// whether a mail was enqueued. What the caller answers must not depend on it.
 pub(crate) fn request_subscription(
     conn: &mut DbConn,
-    email: &str,
+    (email, lang): (&str, Lang),
     user_id: Option<i64>,
     settings: &Settings,
     at: NaiveDateTime,
@@ -51,6 +53,10 @@ pub(crate) fn request_subscription(
     }
     let subscriber = repo::by_email_key(conn, &email_key)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscriber vanished")))?;
+    if subscriber.status != SubscriberStatus::Confirmed {
+        // The language of the latest request (a confirmed subscription keeps its own).
+        repo::set_language(conn, subscriber.id, lang.as_str())?;
+    }
     if let Some(user_id) = user_id
         && subscriber.user_id != Some(user_id)
     {
@@ -84,40 +90,45 @@ pub(crate) fn request_subscription(
     if !repo::renew_confirmation(conn, &subscriber, &renewal)? {
         return Ok(false);
     }
-    let mail = confirmation_mail(&subscriber, &settings.public_url, token, &hash, at);
+    let site = Site::from_settings(settings);
+    let mail = confirmation_mail(&subscriber, (&site, lang), token, &hash, at)?;
     enqueue(conn, &mail)?;
     Ok(true)
 }
 
 fn confirmation_mail(
     subscriber: &Subscriber,
-    public_url: &str,
+    (site, lang): (&Site, Lang),
     token: String,
     hash: &str,
     at: NaiveDateTime,
-) -> NewMail {
+) -> Result<NewMail, ApiError> {
     // The token goes in at send time and is erased from the outbox once the mail is sent.
-    let link = format!("{public_url}/api/v1/newsletter/confirm?token={SECRET}");
-    let body_text = format!(
-        "Hello,\n\nsomeone (we hope you) asked for the daily news digest at this address.\n\
-         Open this link within 48 hours to confirm:\n\n{link}\n\n\
-         If it was not you, ignore this mail: nothing will be sent.\n"
+    let link = format!(
+        "{}/api/v1/newsletter/confirm?token={SECRET}",
+        site.public_url
     );
-    let body_html = format!(
-        "<p>Hello,</p><p>someone (we hope you) asked for the daily news digest at this \
-         address. Open this link within 48 hours to confirm:</p>\
-         <p><a href=\"{link}\">Confirm the subscription</a></p>\
-         <p>If it was not you, ignore this mail: nothing will be sent.</p>",
-        link = html_escape(&link),
-    );
-    NewMail::with_secret(
+    let subject = crate::i18n::text(
+        lang,
+        "confirm-subject",
+        &[("site", crate::i18n::Arg::Text(site.name.clone()))],
+    )
+    .unwrap_or_default();
+    let parts = crate::templates::render(
+        "confirm",
+        &minijinja::context! {
+            lang => lang.as_str(), subject, preheader => subject, link,
+            site_name => site.name, site_url => site.public_url, logo_url => site.logo_url,
+        },
+    )?;
+    Ok(NewMail::with_secret(
         format!("newsletter-confirm:{hash}"),
         subscriber.email.clone(),
-        "Confirm your subscription to the daily digest",
-        (body_text, body_html),
+        &subject,
+        (parts.text, parts.html),
         token,
         at,
-    )
+    ))
 }
 
 /// Subscribes an address to the daily digest (double opt-in: a confirmation mail goes out).
@@ -133,6 +144,7 @@ fn confirmation_mail(
 )]
 #[post("/api/v1/newsletter/subscriptions")]
 pub async fn subscribe(
+    request: HttpRequest,
     client: ClientIp,
     limits: web::Data<RateLimits>,
     db: web::Data<Db>,
@@ -143,8 +155,9 @@ pub async fn subscribe(
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     let settings = settings.into_inner();
+    let lang = Lang::of_request(&request, settings.default_language);
     let enqueued = db
-        .tx(move |conn| request_subscription(conn, &body.email, None, &settings, now()))
+        .tx(move |conn| request_subscription(conn, (&body.email, lang), None, &settings, now()))
         .await?;
     if enqueued {
         outbox.wake();
@@ -212,12 +225,14 @@ pub async fn confirm(
     let token = posted_token(query.into_inner(), &body)?;
     confirm_token(&db, token).await?;
     if wants_html(&req) {
-        return Ok(page(Page {
-            title: "Subscription confirmed",
-            text: "The daily news digest will come to this address. Every digest has a link to \
-                   stop it.",
-            button: None,
-        }));
+        return Ok(page(
+            &req,
+            Page {
+                title: "page-confirmed-title",
+                text: "page-confirmed-text",
+                button: None,
+            },
+        ));
     }
     Ok(HttpResponse::Ok().json(SubscriptionStatus {
         status: "confirmed",
@@ -234,21 +249,20 @@ pub async fn confirm(
     )
 )]
 #[get("/api/v1/newsletter/confirm")]
-pub async fn confirm_link(query: web::Query<TokenQuery>) -> HttpResponse {
+pub async fn confirm_link(req: HttpRequest, query: web::Query<TokenQuery>) -> HttpResponse {
     link_page(
+        &req,
         "/api/v1/newsletter/confirm",
         query.into_inner(),
-        (
-            "Confirm the subscription",
-            "Press the button to get the daily news digest at this address.",
-        ),
-        "Confirm the subscription",
+        ("page-confirm-title", "page-confirm-text"),
+        "page-confirm-button",
     )
 }
 
 /// The page a mail's link opens: a title and a text, and a button labelled `label` that posts
 /// the link's token to `path`.
 fn link_page(
+    req: &HttpRequest,
     path: &str,
     query: TokenQuery,
     (title, text): (&str, &str),
@@ -256,11 +270,14 @@ fn link_page(
 ) -> HttpResponse {
     let token = query.token.unwrap_or_default();
     let action = format!("{path}?token={}", url_encode(token.trim()));
-    page(Page {
-        title,
-        text,
-        button: Some((&action, label)),
-    })
+    page(
+        req,
+        Page {
+            title,
+            text,
+            button: Some((&action, label)),
+        },
+    )
 }
 
 /// Unsubscribes with the token of a newsletter mail: `{token}` as JSON, or `?token=` with the
@@ -300,11 +317,14 @@ pub async fn unsubscribe(
         ));
     }
     if wants_html(&req) {
-        return Ok(page(Page {
-            title: "Unsubscribed",
-            text: "The daily news digest will not come to this address any more.",
-            button: None,
-        }));
+        return Ok(page(
+            &req,
+            Page {
+                title: "page-unsubscribed-title",
+                text: "page-unsubscribed-text",
+                button: None,
+            },
+        ));
     }
     Ok(HttpResponse::Ok().json(SubscriptionStatus {
         status: "unsubscribed",
@@ -321,15 +341,13 @@ pub async fn unsubscribe(
     )
 )]
 #[get("/api/v1/newsletter/unsubscribe")]
-pub async fn unsubscribe_page(query: web::Query<TokenQuery>) -> HttpResponse {
+pub async fn unsubscribe_page(req: HttpRequest, query: web::Query<TokenQuery>) -> HttpResponse {
     link_page(
+        &req,
         "/api/v1/newsletter/unsubscribe",
         query.into_inner(),
-        (
-            "Unsubscribe from the daily digest",
-            "Press the button to stop the daily news digest at this address.",
-        ),
-        "Unsubscribe",
+        ("page-unsubscribe-title", "page-unsubscribe-text"),
+        "page-unsubscribe-button",
     )
 }
 
@@ -382,6 +400,7 @@ pub async fn my_newsletter(
 )]
 #[put("/api/v1/me/newsletter")]
 pub async fn set_my_newsletter(
+    request: HttpRequest,
     user: ActiveUser,
     db: web::Data<Db>,
     settings: web::Data<Settings>,
@@ -390,6 +409,7 @@ pub async fn set_my_newsletter(
 ) -> Result<web::Json<MyNewsletter>, ApiError> {
     let wanted = body.into_inner().subscribed;
     let settings = settings.into_inner();
+    let lang = Lang::of_request(&request, settings.default_language);
     let (subscriber, enqueued) = db
         .tx(move |conn| {
             let account = accounts::user_by_id(conn, user.id)?;
@@ -407,8 +427,13 @@ pub async fn set_my_newsletter(
             {
                 // Whatever the address's state, the account sees `pending` until the link in
                 // the mail is used: it must not learn whether someone else subscribes.
-                enqueued =
-                    request_subscription(conn, &account.email, Some(user.id), &settings, at)?;
+                enqueued = request_subscription(
+                    conn,
+                    (&account.email, lang),
+                    Some(user.id),
+                    &settings,
+                    at,
+                )?;
             }
             if !wanted && let Some(subscriber) = &existing {
                 if owned {

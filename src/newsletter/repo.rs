@@ -224,6 +224,8 @@ pub struct Recipient {
     pub id: i64,
     pub email: String,
     pub unsubscribe_token: String,
+    /// The language they subscribed in (`en`, `ru`); `None`: the site's.
+    pub language: Option<String>,
 }
 
 /// Confirmed subscribers after id `after`, in id order, `limit` of them: one batch of a digest.
@@ -237,8 +239,16 @@ pub fn confirmed_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult
             subscribers::id,
             subscribers::email,
             subscribers::unsubscribe_token,
+            subscribers::language,
         ))
         .load(conn)
+}
+
+/// The language a subscriber's mails are written in, from their latest request.
+pub fn set_language(conn: &mut DbConn, id: i64, language: &str) -> QueryResult<usize> {
+    diesel::update(subscribers::table.find(id))
+        .set(subscribers::language.eq(language))
+        .execute(conn)
 }
 
 /// An article of a digest, with its discussion's counters.
@@ -247,6 +257,8 @@ pub struct DigestArticle {
     pub slug: String,
     pub title: String,
     pub lead: String,
+    pub image_url: Option<String>,
+    pub image_credit: Option<String>,
     pub views: i64,
     pub replies: i64,
 }
@@ -269,20 +281,33 @@ pub fn articles_between(
             articles::slug,
             articles::title,
             articles::lead,
+            articles::image_url,
+            articles::image_credit,
             discussions::views,
             discussions::replies,
         ))
         .load(conn)
 }
 
-/// The discussions with the most new comments in `[from, to)`: `(id, title, comments)`.
+/// A discussion of a digest.
+#[derive(Debug, Clone)]
+pub struct ActiveDiscussion {
+    pub id: i64,
+    pub title: String,
+    /// Its article's slug, for an article's discussion.
+    pub article_slug: Option<String>,
+    /// Visible comments in the window.
+    pub comments: i64,
+}
+
+/// The discussions with the most new comments in `[from, to)`.
 pub fn most_active(
     conn: &mut DbConn,
     from: NaiveDateTime,
     to: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<(i64, String, i64)>> {
-    use crate::db::schema::{comments, discussions};
+) -> QueryResult<Vec<ActiveDiscussion>> {
+    use crate::db::schema::{articles, comments, discussions};
     let counts: Vec<(i64, i64)> = comments::table
         .filter(comments::created_at.ge(from))
         .filter(comments::created_at.lt(to))
@@ -293,16 +318,30 @@ pub fn most_active(
         .limit(limit)
         .load(conn)?;
     let ids: Vec<i64> = counts.iter().map(|(id, _)| *id).collect();
-    let titles: std::collections::HashMap<i64, String> = discussions::table
+    let titles: std::collections::HashMap<i64, (String, Option<String>)> = discussions::table
+        .left_join(articles::table)
         .filter(discussions::id.eq_any(&ids))
         .filter(discussions::visible_from.lt(to))
-        .select((discussions::id, discussions::title))
-        .load::<(i64, String)>(conn)?
+        .select((
+            discussions::id,
+            discussions::title,
+            articles::slug.nullable(),
+        ))
+        .load::<(i64, String, Option<String>)>(conn)?
         .into_iter()
+        .map(|(id, title, slug)| (id, (title, slug)))
         .collect();
     Ok(counts
         .into_iter()
-        .filter_map(|(id, n)| Some((id, titles.get(&id)?.clone(), n)))
+        .filter_map(|(id, comments)| {
+            let (title, article_slug) = titles.get(&id)?.clone();
+            Some(ActiveDiscussion {
+                id,
+                title,
+                article_slug,
+                comments,
+            })
+        })
         .collect())
 }
 

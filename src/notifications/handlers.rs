@@ -364,12 +364,14 @@ pub async fn notification_unsubscribe(
         .await?
         .ok_or_else(|| ApiError::invalid("token", "is not the token of any notification mail"))?;
     if wants_html(&req) {
-        return Ok(page(Page {
-            title: "Mails stopped",
-            text: "These notification mails will not come any more. Your notifications are still \
-                   on the site; your account's settings turn the mails back on.",
-            button: None,
-        }));
+        return Ok(page(
+            &req,
+            Page {
+                title: "page-mails-stopped-title",
+                text: "page-mails-stopped-text",
+                button: None,
+            },
+        ));
     }
     Ok(HttpResponse::Ok().json(Unsubscribed { settings }))
 }
@@ -384,19 +386,24 @@ pub async fn notification_unsubscribe(
     )
 )]
 #[get("/api/v1/notifications/unsubscribe")]
-pub async fn notification_unsubscribe_page(query: web::Query<UnsubscribeQuery>) -> HttpResponse {
+pub async fn notification_unsubscribe_page(
+    req: HttpRequest,
+    query: web::Query<UnsubscribeQuery>,
+) -> HttpResponse {
     let query = query.into_inner();
     let action = format!(
         "/api/v1/notifications/unsubscribe?token={}&topics={}",
         url_encode(query.token.unwrap_or_default().trim()),
         url_encode(query.topics.as_deref().unwrap_or("replies,mentions")),
     );
-    page(Page {
-        title: "Stop notification mails",
-        text: "Press the button to stop these mails about replies and mentions. Your \
-               notifications stay on the site.",
-        button: Some((&action, "Stop these mails")),
-    })
+    page(
+        &req,
+        Page {
+            title: "page-stop-mails-title",
+            text: "page-stop-mails-text",
+            button: Some((&action, "page-stop-mails-button")),
+        },
+    )
 }
 
 /// The accounts the reader muted.

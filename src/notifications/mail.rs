@@ -33,7 +33,7 @@ pub struct MailPlan {
     pub delay: chrono::Duration,
     pub interval: chrono::Duration,
     pub digest_hour: u8,
-    pub public_url: String,
+    pub site: crate::site::Site,
 }
 
 impl MailPlan {
@@ -43,7 +43,7 @@ impl MailPlan {
             interval: chrono::Duration::from_std(settings.notification_mail_interval)
                 .unwrap_or_default(),
             digest_hour: settings.digest_hour,
-            public_url: settings.public_url.clone(),
+            site: crate::site::Site::from_settings(settings),
         }
     }
 }
@@ -165,8 +165,8 @@ fn mail_reader(
         .filter(|t| rows.iter().any(|r| r.kind.topic() == Some(*t)))
         .collect();
     let more = (shown - rows.len() as i64).max(0);
-    let unsubscribe = unsubscribe_url(&plan.public_url, &settings.unsubscribe_token, &topics);
-    let (body_text, body_html) = compose(&rows, more, queue, &plan.public_url, &unsubscribe);
+    let unsubscribe = unsubscribe_url(&plan.site.public_url, &settings.unsubscribe_token, &topics);
+    let (body_text, body_html) = compose(&rows, more, queue, &plan.site, &unsubscribe);
     enqueue(
         conn,
         &NewMail {
@@ -226,19 +226,13 @@ fn subject(rows: &[NotificationRow], more: i64) -> String {
     }
 }
 
-/// The comment's address on the site.
-fn link(public_url: &str, row: &NotificationRow) -> String {
-    match &row.article_slug {
-        Some(slug) => format!(
-            "{public_url}/articles/{}#comment-{}",
-            crate::pages::url_encode(slug),
-            row.comment_id
-        ),
-        None => format!(
-            "{public_url}/discussions/{}#comment-{}",
-            row.discussion_id, row.comment_id
-        ),
-    }
+/// The comment's address on the site (its link templates).
+fn link(site: &crate::site::Site, row: &NotificationRow) -> String {
+    let place = crate::site::Place {
+        discussion_id: row.discussion_id,
+        article_slug: row.article_slug.as_deref(),
+    };
+    site.comment_url(place, row.comment_id)
 }
 
 /// The plain-text and HTML bodies.
@@ -246,7 +240,7 @@ fn compose(
     rows: &[NotificationRow],
     more: i64,
     queue: MailQueue,
-    public_url: &str,
+    site: &crate::site::Site,
     unsubscribe: &str,
 ) -> (String, String) {
     let mut text = String::new();
@@ -260,7 +254,7 @@ fn compose(
             .as_deref()
             .map(|body| super::domain::excerpt(body, 200))
             .unwrap_or_default();
-        let link = link(public_url, row);
+        let link = link(site, row);
         text.push_str(&format!("{sentence}:\n  “{excerpt}”\n  {link}\n\n"));
         html.push_str(&format!(
             "<p><a href=\"{}\">{}</a><br><q>{}</q></p>",
@@ -327,20 +321,21 @@ mod tests {
             created_at: now(),
             read_at: None,
         };
-        let (text, html) = compose(
-            &[row],
-            2,
-            MailQueue::Soon,
-            "https://n.example",
-            "https://n.example/u",
+        let source = crate::config::Source::from_pairs([
+            ("TRIBUNE_PUBLIC_URL", "https://n.example"),
+            ("TRIBUNE_DISCUSSION_URL", "https://n.example/forum/{id}"),
+        ]);
+        let site = crate::site::Site::from_settings(
+            &crate::config::Settings::from_source(&source).unwrap(),
         );
+        let (text, html) = compose(&[row], 2, MailQueue::Soon, &site, "https://n.example/u");
         assert!(
             !html.contains("<b>Eve") && !html.contains("<script>"),
             "{html}"
         );
         assert!(html.contains("A &amp; B"), "{html}");
         assert!(
-            text.contains("https://n.example/discussions/3#comment-4"),
+            text.contains("https://n.example/forum/3#comment-4"),
             "{text}"
         );
         assert!(text.contains("2 more"), "{text}");

@@ -58,9 +58,10 @@ pub struct WordRules {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewWordRule {
     /// A word or phrase, matched on whole words, in any case, with `ё` as `е` and Latin and
-    /// Cyrillic look-alike letters as one.
+    /// Cyrillic look-alike letters as one. It must hold a letter or digit of any script (`422`
+    /// otherwise), which a schema's `\w` (ASCII only) cannot say.
     #[validate(custom(function = "phrase_rule"))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\w")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub phrase: String,
     pub action: RuleAction,
     /// What a refused writer is told, instead of the word (default: "this text breaks the

@@ -2,180 +2,15 @@
 //! WebDriver (Debian's `chromium` and `chromium-driver`; `.ci/run` installs them), through
 //! fantoccini. The screenshots in `docs/console.md` are taken here (`docs/console/*.png`).
 //!
-//! Without a browser on the machine the browser tests say so and pass: CI always has one.
+//! Without a browser on the machine the browser tests say so and pass: CI always has one
+//! (`crate::browser`).
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp};
-
-/// Where chromedriver is: `$CHROMEDRIVER`, or Debian's.
-fn chromedriver() -> Option<PathBuf> {
-    let path = std::env::var_os("CHROMEDRIVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
-    path.exists().then_some(path)
-}
-
-/// A headless Chromium of its own (its driver ends with it).
-struct Browser {
-    client: Client,
-    driver: Child,
-    base: String,
-}
-
-const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (390, 844);
-
-impl Browser {
-    /// A browser whose reader speaks `lang`, or `None` (said why) where there is none.
-    async fn open(app: &TestApp, lang: &str) -> Option<Browser> {
-        let Some(driver_path) = chromedriver() else {
-            eprintln!(
-                "skipped: no chromedriver on this machine (apt-get install chromium chromium-driver)"
-            );
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let driver = Command::new(driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let caps: serde_json::Map<String, Value> = serde_json::from_value(json!({
-            "goog:chromeOptions": {
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--disable-quic", "--hide-scrollbars",
-                    format!("--lang={lang}"),
-                    format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
-                ],
-                "prefs": { "intl.accept_languages": lang },
-            }
-        }))
-        .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let mut last_error = None;
-        for _ in 0..100 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => {
-                    return Some(Browser {
-                        client,
-                        driver,
-                        base: app.address.clone(),
-                    });
-                }
-                Err(e) => last_error = Some(e),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("chromedriver did not start a browser: {last_error:?}");
-    }
-
-    async fn goto(&self, path: &str) {
-        self.client
-            .goto(&format!("{}{path}", self.base))
-            .await
-            .unwrap();
-    }
-
-    async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no `{css}` on the page: {e}"))
-    }
-
-    async fn count(&self, css: &str) -> usize {
-        self.client.find_all(Locator::Css(css)).await.unwrap().len()
-    }
-
-    /// Waits until `css` matches nothing.
-    async fn wait_gone(&self, css: &str) {
-        for _ in 0..150 {
-            if self.count(css).await == 0 {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("`{css}` stayed on the page");
-    }
-
-    async fn text(&self, css: &str) -> String {
-        self.wait_for(css).await.text().await.unwrap()
-    }
-
-    /// The text of `css` once it holds `needle` (or what it holds after 15 s).
-    async fn text_with(&self, css: &str, needle: &str) -> String {
-        let mut text = String::new();
-        for _ in 0..150 {
-            // The page may replace the element meanwhile: read it afresh each time.
-            if let Ok(found) = self.client.find(Locator::Css(css)).await {
-                text = found.text().await.unwrap_or_default();
-            }
-            if text.contains(needle) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        text
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let field = self.wait_for(css).await;
-        field.clear().await.unwrap();
-        field.send_keys(text).await.unwrap();
-    }
-
-    async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap();
-    }
-
-    async fn sign_in(&self, login: &str) {
-        self.goto("/console/").await;
-        self.type_into("input[name=login]", login).await;
-        self.type_into("input[name=password]", PASSWORD).await;
-        self.click("#signin button[type=submit]").await;
-    }
-
-    /// Screenshots of the page at desktop and phone width, as `docs/console/{name}-*.png`.
-    async fn screenshots(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/console");
-        std::fs::create_dir_all(&dir).unwrap();
-        for (width, (w, h)) in [("desktop", DESKTOP), ("phone", PHONE)] {
-            self.client.set_window_size(w, h).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let png = self.client.screenshot().await.unwrap();
-            assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-            std::fs::write(dir.join(format!("{name}-{width}.png")), png).unwrap();
-        }
-        self.client
-            .set_window_size(DESKTOP.0, DESKTOP.1)
-            .await
-            .unwrap();
-    }
-
-    async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
+use crate::browser::Browser;
+use crate::helpers::TestApp;
 
 #[actix_web::test]
 async fn the_console_is_one_page_that_runs_only_its_own_files() {
@@ -266,7 +101,7 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
         .await
         .unwrap();
     assert_eq!(pwned, json!("undefined"), "the comment ran nothing");
-    browser.screenshots("reports").await;
+    browser.screenshots("console/reports").await;
 
     // `h` hides the selected comment.
     browser
@@ -285,9 +120,11 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
     browser.click("a[href='#/users']").await;
     browser.type_into("input[name=q]", "troll").await;
     browser.click("form[role=search] button").await;
-    browser.click("#users a[href^='#/users/']").await;
+    browser
+        .click(&format!("#users a[href='#/users/{}']", writer.user_id))
+        .await;
     browser.wait_for("#ban").await;
-    browser.screenshots("user").await;
+    browser.screenshots("console/user").await;
     browser
         .type_into("#ban input[name=reason]", "abuse in the comments")
         .await;
@@ -314,7 +151,7 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
             "li[data-discussion='{topic}'] button[data-action=lock]"
         ))
         .await;
-    browser.screenshots("discussions").await;
+    browser.screenshots("console/discussions").await;
     browser
         .click(&format!(
             "li[data-discussion='{topic}'] button[data-action=lock]"
@@ -334,7 +171,7 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
     // Pending comments: the queue is a page too.
     browser.click("a[href='#/pending']").await;
     browser.wait_for("#pending").await;
-    browser.screenshots("pending").await;
+    browser.screenshots("console/pending").await;
 
     // The audit log holds each action, by her.
     browser.click("a[href='#/audit']").await;
@@ -347,7 +184,7 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
         assert!(log.contains(action), "`{action}` in the log: {log}");
     }
     assert!(log.contains("abuse in the comments"), "{log}");
-    browser.screenshots("audit").await;
+    browser.screenshots("console/audit").await;
 
     // Signing out ends the browser's session on the server.
     let live = |res: crate::helpers::Response| res.json()["items"].as_array().unwrap().len();
@@ -363,7 +200,7 @@ async fn a_moderator_resolves_a_report_bans_locks_and_finds_it_all_in_the_audit_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(after, before - 1, "the console's session ended");
-    browser.screenshots("signin").await;
+    browser.screenshots("console/signin").await;
     browser.close().await;
 }
 
@@ -386,6 +223,6 @@ async fn a_reader_cannot_get_in_and_the_console_speaks_russian() {
     assert!(nav.contains("Жалобы") && nav.contains("Журнал"), "{nav}");
     let empty = browser.text_with("#reports", "Открытых жалоб нет").await;
     assert!(empty.contains("Открытых жалоб нет"), "{empty}");
-    browser.screenshots("reports-ru").await;
+    browser.screenshots("console/reports-ru").await;
     browser.close().await;
 }

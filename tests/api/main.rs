@@ -3,6 +3,7 @@
 
 mod accounts;
 mod articles;
+mod browser;
 mod cli;
 mod comments;
 mod console;
@@ -13,6 +14,7 @@ mod faults;
 mod helpers;
 mod import;
 mod jwt;
+mod letters;
 mod mail;
 mod moderation;
 mod newsletter;

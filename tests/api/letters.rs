@@ -1,0 +1,394 @@
+//! Mail that readers want to open (docs/mail.md): the site's name and its own links, the
+//! digest's design in English and Russian with their plural forms, each subscriber's language,
+//! proper headers, and screenshots of each mail in a real browser.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Timelike;
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::helpers::TestApp;
+use crate::smtp::MailSink;
+
+const SITE: &[(&str, &str)] = &[
+    ("TRIBUNE_PUBLIC_URL", "https://community.news.example"),
+    ("TRIBUNE_SITE_NAME", "Evening News"),
+    ("TRIBUNE_ARTICLE_URL", "https://news.example/news/{slug}"),
+    ("TRIBUNE_DISCUSSION_URL", "https://news.example/forum/{id}"),
+    ("TRIBUNE_MAIL_FROM", "noreply@news.example"),
+    ("TRIBUNE_MAIL_REPLY_TO", "Newsroom <letters@news.example>"),
+];
+
+/// Mails are read top to bottom: tall screenshots.
+const MAIL_SIZES: &[(&str, (u32, u32))] = &[("desktop", (1280, 1800)), ("phone", (390, 2000))];
+
+/// `tribune newsletter preview` of `day` in `lang`: `(html, text)`.
+fn preview(
+    app: &TestApp,
+    day: chrono::NaiveDate,
+    lang: &str,
+    out: &Path,
+    extra: &[(&str, &str)],
+) -> (String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.db.url)
+        .env("TRIBUNE_CONFIG", "/dev/null")
+        .env("TRIBUNE_DIGEST_HOUR", "6")
+        .env("RUST_LOG", "warn");
+    for (k, v) in SITE.iter().chain(extra) {
+        command.env(k, v);
+    }
+    let day_text = day.to_string();
+    let output = command
+        .args(["newsletter", "preview", "--date", &day_text, "--lang", lang])
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |ext: &str| {
+        std::fs::read_to_string(out.join(format!("digest-{day}-{lang}.{ext}"))).unwrap()
+    };
+    (read("html"), read("txt"))
+}
+
+/// The day whose digest window holds this moment (the 24 hours before 06:00 UTC).
+fn current_digest_day() -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    if now.hour() >= 6 {
+        now.date_naive() + chrono::Duration::days(1)
+    } else {
+        now.date_naive()
+    }
+}
+
+/// Nothing of a template left in a rendering.
+fn assert_filled(text: &str) {
+    for mark in ["{{", "}}", "{%", "%}", "{ $", "{$", "tribune-subscriber-"] {
+        assert!(!text.contains(mark), "`{mark}` left in:\n{text}");
+    }
+}
+
+/// A small HTTP server that answers every request with `png` (the article's picture).
+fn picture_server(png: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                png.len()
+            );
+            let _ = stream.write_all(&png);
+        }
+    });
+    format!("http://{address}/picture.png")
+}
+
+async fn the_news(app: &TestApp, picture: &str) -> i64 {
+    let editor = app.editor("editor").await;
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let first = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "Ракета стартует в пятницу", "lead": "Запуск перенесли из-за погоды: что изменится для зрителей.",
+                    "body": "Текст.", "published_at": at, "image_url": picture, "image_credit": "Иван Петров"}),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let second = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "City budget: what changes in 2027", "lead": "Five things readers asked about.",
+                    "body": "Text.", "published_at": at}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.text());
+    let slug = first.json()["slug"].as_str().unwrap().to_string();
+    let reader = app.signed_up("reader").await;
+    for body in ["Наконец-то!", "А погода точно позволит?"] {
+        let res = app
+            .send_json(
+                "POST",
+                &format!("/api/v1/articles/{slug}/comments"),
+                Some(&reader.access),
+                Some(&json!({"body": body})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    first.json()["discussion_id"].as_i64().unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn the_digest_is_written_for_each_language_with_the_sites_links() {
+    let app = TestApp::spawn_with(SITE).await;
+    the_news(&app, "https://images.news.example/rocket.jpg").await;
+    let dir = tempfile_dir("digest");
+    let day = current_digest_day();
+    let (html, text) = preview(&app, day, "ru", &dir, &[]);
+    assert_filled(&html);
+    assert_filled(&text);
+    assert!(html.len() < 100 * 1024, "{} bytes", html.len());
+    // Russian, with Russian plural forms and dates.
+    assert!(text.contains("2 комментария"), "{text}");
+    assert!(text.contains("0 комментариев"), "{text}");
+    assert!(text.contains("2 новых комментария"), "{text}");
+    let month = [
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ][chrono::Datelike::month0(&day) as usize];
+    assert!(
+        text.contains(&format!(
+            "Новости за {} {month}",
+            chrono::Datelike::day(&day)
+        )),
+        "{text}"
+    );
+    assert!(html.contains("Фото: Иван Петров"), "the picture's credit");
+    assert!(html.contains("https://images.news.example/rocket.jpg"));
+    assert!(html.contains("Evening News") && html.contains("lang=\"ru\""));
+    // Every link to the site's pages uses its templates; none to paths it may not have.
+    assert!(html.contains("https://news.example/news/"), "{html}");
+    for part in [&html, &text] {
+        assert!(
+            !part.contains("/articles/") && !part.contains("/discussions/"),
+            "{part}"
+        );
+    }
+    // English.
+    let (html, text) = preview(&app, day, "en", &dir, &[]);
+    assert_filled(&html);
+    assert!(
+        text.contains("2 comments") && text.contains("0 comments"),
+        "{text}"
+    );
+    assert!(html.contains("Photo: Иван Петров"), "{html}");
+    // A site's own template replaces the built-in one.
+    let templates = tempfile_dir("templates");
+    std::fs::write(
+        templates.join("digest.txt"),
+        "{{ site_name }}: {{ articles | length }} — {{ t(\"digest-comments\", count=5) }}\n",
+    )
+    .unwrap();
+    let (_, text) = preview(
+        &app,
+        day,
+        "ru",
+        &dir,
+        &[("TRIBUNE_TEMPLATE_DIR", templates.to_str().unwrap())],
+    );
+    assert_eq!(text.trim(), "Evening News: 2 — 5 комментариев");
+}
+
+fn tempfile_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tribune-{name}-{}",
+        tribune::auth::tokens::random_token()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn parsed(raw: &str) -> mail_parser::Message<'static> {
+    mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("a mail")
+        .into_owned()
+}
+
+#[actix_web::test]
+async fn mails_speak_the_language_they_were_asked_in_and_say_who_sends_them() {
+    let sink = MailSink::start();
+    let mut settings: Vec<(&str, &str)> = SITE.to_vec();
+    let url = sink.url();
+    settings.push(("TRIBUNE_SMTP_URL", &url));
+    let app = TestApp::spawn_with(&settings).await;
+    for (email, language) in [
+        ("ru@example.com", "ru-RU,ru;q=0.9,en;q=0.5"),
+        ("en@example.com", "en-GB"),
+    ] {
+        let res = app
+            .send(
+                app.client
+                    .post(app.url("/api/v1/newsletter/subscriptions"))
+                    .insert_header(("Accept-Language", language))
+                    .insert_header(("Content-Type", "application/json")),
+                Some(json!({ "email": email }).to_string().into()),
+            )
+            .await;
+        assert_eq!(res.status, 202, "{}", res.text());
+    }
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    let to = |email: &str| {
+        let raw = mails.iter().find(|m| m.contains(email)).unwrap().clone();
+        (parsed(&raw), raw)
+    };
+    let (ru, raw) = to("ru@example.com");
+    assert_eq!(
+        ru.subject(),
+        Some("Подтвердите подписку на ежедневную рассылку Evening News")
+    );
+    let html = ru.body_html(0).unwrap().to_string();
+    assert!(html.contains("Подтвердить подписку"), "{html}");
+    assert!(
+        html.contains("https://community.news.example/api/v1/newsletter/confirm?token="),
+        "{html}"
+    );
+    assert_filled(&html);
+    assert!(ru.body_text(0).unwrap().contains("Здравствуйте"));
+    let from = ru.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("Evening News"));
+    assert_eq!(from.address(), Some("noreply@news.example"));
+    assert_eq!(
+        ru.reply_to().unwrap().first().unwrap().address(),
+        Some("letters@news.example")
+    );
+    assert!(ru.message_id().unwrap().ends_with("@news.example"), "{raw}");
+    assert!(ru.date().is_some(), "{raw}");
+    let (en, _) = to("en@example.com");
+    assert_eq!(
+        en.subject(),
+        Some("Confirm your subscription to the daily digest of Evening News")
+    );
+
+    // The page the confirmation link opens speaks the browser's language too.
+    let page = app
+        .send(
+            app.client
+                .get(app.url("/api/v1/newsletter/confirm?token=abc"))
+                .insert_header(("Accept-Language", "ru-RU,ru;q=0.9")),
+            None,
+        )
+        .await;
+    assert_eq!(page.header("content-language"), Some("ru"));
+    let text = page.text();
+    assert!(
+        text.contains("lang=\"ru\"") && text.contains("Подтвердить подписку"),
+        "{text}"
+    );
+    let page = app.get("/api/v1/newsletter/confirm?token=abc").await.text();
+    assert!(
+        page.contains("Confirm the subscription"),
+        "the site's default: {page}"
+    );
+
+    // The reset mail takes the language of its request.
+    app.signed_up("reader").await;
+    let res = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/auth/password-reset"))
+                .insert_header(("Accept-Language", "ru"))
+                .insert_header(("Content-Type", "application/json")),
+            Some(json!({ "email": "reader@example.com" }).to_string().into()),
+        )
+        .await;
+    assert_eq!(res.status, 202);
+    let mails = sink.wait_for(3, Duration::from_secs(10)).await;
+    let reset = parsed(
+        mails
+            .iter()
+            .find(|m| m.contains("reader@example.com"))
+            .unwrap(),
+    );
+    assert_eq!(reset.subject(), Some("Смена пароля на Evening News"));
+    assert!(reset.body_html(0).unwrap().contains("Выбрать новый пароль"));
+}
+
+#[actix_web::test]
+async fn the_mails_as_readers_see_them() {
+    let sink = MailSink::start();
+    let mut settings: Vec<(&str, &str)> = SITE.to_vec();
+    let url = sink.url();
+    settings.push(("TRIBUNE_SMTP_URL", &url));
+    let app = TestApp::spawn_with(&settings).await;
+    let Some(browser) = Browser::open(&app, "ru-RU").await else {
+        return;
+    };
+    // The article's picture: a sky drawn by the browser itself.
+    browser
+        .open_url(
+            "data:text/html,<body style='margin:0;height:100vh;background:linear-gradient(160deg,%230b1d3a,%232a5298 55%25,%23f2b600)'></body>",
+        )
+        .await;
+    let picture = picture_server(browser.client.screenshot().await.unwrap());
+    the_news(&app, &picture).await;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/mail");
+    std::fs::create_dir_all(&dir).unwrap();
+    let day = current_digest_day();
+    for lang in ["ru", "en"] {
+        let (html, text) = preview(&app, day, lang, &dir, &[]);
+        let page = dir.join(format!("digest-{lang}.html"));
+        std::fs::write(&page, &html).unwrap();
+        std::fs::write(dir.join(format!("digest-{lang}.txt")), &text).unwrap();
+        std::fs::remove_file(dir.join(format!("digest-{day}-{lang}.html"))).unwrap();
+        std::fs::remove_file(dir.join(format!("digest-{day}-{lang}.txt"))).unwrap();
+        browser
+            .open_url(&format!("file://{}", page.display()))
+            .await;
+        browser.wait_for("table").await;
+        browser
+            .screenshots_at(&format!("mail/digest-{lang}"), MAIL_SIZES)
+            .await;
+    }
+    // The confirmation and reset mails, as sent.
+    let res = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/newsletter/subscriptions"))
+                .insert_header(("Accept-Language", "ru"))
+                .insert_header(("Content-Type", "application/json")),
+            Some(json!({ "email": "ru@example.com" }).to_string().into()),
+        )
+        .await;
+    assert_eq!(res.status, 202);
+    app.password_reset("reader@example.com").await;
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    for (name, to) in [
+        ("confirm-ru", "ru@example.com"),
+        ("reset-en", "reader@example.com"),
+    ] {
+        let mail = parsed(mails.iter().find(|m| m.contains(to)).unwrap());
+        let page = dir.join(format!("{name}.html"));
+        std::fs::write(&page, mail.body_html(0).unwrap().as_bytes()).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.txt")),
+            mail.body_text(0).unwrap().as_bytes(),
+        )
+        .unwrap();
+        browser
+            .open_url(&format!("file://{}", page.display()))
+            .await;
+        browser.wait_for("table").await;
+        browser
+            .screenshots_at(&format!("mail/{name}"), MAIL_SIZES)
+            .await;
+    }
+    browser.close().await;
+}
