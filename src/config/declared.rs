@@ -301,6 +301,12 @@ settings! {
     /// where replies to Tribune's mails go (`Reply-To`), e.g. `Newsroom <letters@example.com>`
     mail_reply_to: Option<String> = "TRIBUNE_MAIL_REPLY_TO", DefaultValue::Derived("none"),
         reply_to;
+    /// DKIM signing key of the sender's domain: an RSA key in PKCS#1 PEM (`openssl genrsa -traditional 2048`) or an Ed25519 key as one line of base64; with `TRIBUNE_DKIM_SELECTOR`, every mail is signed
+    dkim_key_file: Option<PathBuf> = "TRIBUNE_DKIM_KEY_FILE", DefaultValue::Derived("none"),
+        |v, _| Ok(v.filter(|v| !v.is_empty()).map(PathBuf::from));
+    /// the DKIM selector whose DNS record (`SELECTOR._domainkey.DOMAIN`) holds the public key
+    dkim_selector: Option<String> = "TRIBUNE_DKIM_SELECTOR", DefaultValue::Derived("none"),
+        |v, _| Ok(v.filter(|v| !v.is_empty()).map(str::to_string));
     /// the site's name, as mails and Tribune's pages show it
     site_name: String = "TRIBUNE_SITE_NAME", DefaultValue::Value("Tribune"), |v, _| nonempty(v, "a name");
     /// the site's logo (an `https://` image about 32 pixels high) at the top of mails; without it, the name

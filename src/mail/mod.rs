@@ -46,6 +46,8 @@ pub struct Mailer {
     carrier: Carrier,
     from: Mailbox,
     reply_to: Option<Mailbox>,
+    /// Signs every message when set (`TRIBUNE_DKIM_KEY_FILE`, `TRIBUNE_DKIM_SELECTOR`).
+    dkim: Option<lettre::message::dkim::DkimConfig>,
     recipients: Option<Arc<dyn Recipients>>,
 }
 
@@ -108,10 +110,12 @@ impl Mailer {
                 Carrier::Files(FileTransport::new(&settings.mail_dir))
             }
         };
+        let dkim = dkim_config(settings, &from)?;
         Ok(Mailer {
             carrier,
             from,
             reply_to,
+            dkim,
             recipients: None,
         })
     }
@@ -160,7 +164,12 @@ impl Mailer {
             )),
             None => builder.body(reveal(&mail.body_text)),
         };
-        message.map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+        let mut message =
+            message.map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
+        if let Some(dkim) = &self.dkim {
+            message.sign(dkim);
+        }
+        Ok(message)
     }
 
     /// Asks and tells `recipients` about the mails that carry a recipient tag.
@@ -186,6 +195,39 @@ impl Mailer {
                 .map_err(|e| SendError::Transient(e.to_string())),
         }
     }
+}
+
+/// The DKIM signing of the sender's domain, when both settings are there (one without the
+/// other stops the start, naming it).
+fn dkim_config(
+    settings: &Settings,
+    from: &Mailbox,
+) -> anyhow::Result<Option<lettre::message::dkim::DkimConfig>> {
+    use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
+    let (file, selector) = match (&settings.dkim_key_file, &settings.dkim_selector) {
+        (None, None) => return Ok(None),
+        (Some(file), Some(selector)) => (file, selector),
+        (Some(_), None) => anyhow::bail!("TRIBUNE_DKIM_KEY_FILE needs TRIBUNE_DKIM_SELECTOR"),
+        (None, Some(_)) => anyhow::bail!("TRIBUNE_DKIM_SELECTOR needs TRIBUNE_DKIM_KEY_FILE"),
+    };
+    let key = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("TRIBUNE_DKIM_KEY_FILE {}: {e}", file.display()))?;
+    let algorithm = if key.contains("BEGIN RSA PRIVATE KEY") {
+        DkimSigningAlgorithm::Rsa
+    } else {
+        DkimSigningAlgorithm::Ed25519
+    };
+    let key = DkimSigningKey::new(key.trim(), algorithm).map_err(|e| {
+        anyhow::anyhow!(
+            "TRIBUNE_DKIM_KEY_FILE {}: not a PKCS#1 PEM RSA key nor a base64 Ed25519 key: {e}",
+            file.display()
+        )
+    })?;
+    Ok(Some(DkimConfig::default_config(
+        selector.clone(),
+        from.email.domain().to_string(),
+        key,
+    )))
 }
 
 /// What a mail body writes where its one-time secret goes (see `NewMail::secret`).

@@ -392,3 +392,48 @@ async fn the_mails_as_readers_see_them() {
     }
     browser.close().await;
 }
+
+#[actix_web::test]
+async fn mails_are_signed_with_dkim_when_a_key_is_given() {
+    let dir = tempfile_dir("dkim");
+    let key = dir.join("dkim.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .output();
+    let Some(made) = made.ok().filter(|m| m.status.success()) else {
+        eprintln!("skipped: no openssl to make an RSA key with");
+        return;
+    };
+    assert!(key.exists(), "{made:?}");
+    let sink = MailSink::start();
+    let url = sink.url();
+    let key_path = key.to_str().unwrap().to_string();
+    let mut settings: Vec<(&str, &str)> = SITE.to_vec();
+    settings.extend([
+        ("TRIBUNE_SMTP_URL", url.as_str()),
+        ("TRIBUNE_DKIM_KEY_FILE", key_path.as_str()),
+        ("TRIBUNE_DKIM_SELECTOR", "mail2026"),
+    ]);
+    let app = TestApp::spawn_with(&settings).await;
+    assert_eq!(app.subscribe("someone@example.com").await.status, 202);
+    let mails = sink.wait_for(1, Duration::from_secs(10)).await;
+    let mail = crate::smtp::unfold(&mails[0])
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", " ");
+    let signature = mail
+        .lines()
+        .find(|l| l.starts_with("DKIM-Signature:"))
+        .unwrap_or_else(|| panic!("no DKIM-Signature in:\n{mail}"));
+    for field in [
+        "v=1",
+        "a=rsa-sha256",
+        "d=news.example",
+        "s=mail2026",
+        "bh=",
+        "b=",
+    ] {
+        assert!(signature.contains(field), "`{field}` in {signature}");
+    }
+}
