@@ -85,6 +85,8 @@ pub struct UpdateMe {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub display_name: Option<String>,
+    /// The language of the account's mails: `en` or `ru`.
+    pub language: Option<crate::i18n::Lang>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -106,6 +108,9 @@ pub struct Me {
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    /// The language of the account's mails; null: each request's (`Accept-Language`), and the
+    /// site's for mails no request asks for (notifications).
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl From<User> for Me {
@@ -117,6 +122,7 @@ impl From<User> for Me {
             display_name: user.display_name,
             email: user.email,
             created_at: utc(user.created_at),
+            language: user.language.as_deref().and_then(crate::i18n::Lang::parse),
         }
     }
 }

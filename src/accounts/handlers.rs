@@ -331,6 +331,9 @@ pub async fn update_me(
     let body = body.into_inner();
     let updated = db
         .run(move |conn| {
+            if let Some(lang) = body.language {
+                repo::set_language(conn, user.id, lang.as_str())?;
+            }
             Ok(match body.display_name {
                 Some(name) => repo::update_display_name(conn, user.id, name.trim())?,
                 None => repo::user_by_id(conn, user.id)?,

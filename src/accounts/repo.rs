@@ -30,6 +30,8 @@ pub struct User {
     pub banned_until: Option<NaiveDateTime>,
     pub comments_count: i64,
     pub created_at: NaiveDateTime,
+    /// The language chosen for its mails (`en`, `ru`); `None`: each request's.
+    pub language: Option<String>,
 }
 
 impl User {
@@ -164,6 +166,12 @@ pub fn update_display_name(conn: &mut DbConn, id: i64, name: &str) -> QueryResul
             .returning(User::as_returning())
             .get_result(c)
     })
+}
+
+pub fn set_language(conn: &mut DbConn, id: i64, language: &str) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::language.eq(language))
+        .execute(conn)
 }
 
 pub fn set_password_hash(conn: &mut DbConn, id: i64, hash: &str) -> QueryResult<usize> {

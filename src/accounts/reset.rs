@@ -71,6 +71,12 @@ pub async fn password_reset(
             let token = random_token();
             let hash = token_hash(&token);
             repo::create_password_reset(conn, user.id, &hash, current, RESET_TTL)?;
+            // The account's own language, else the request's.
+            let lang = user
+                .language
+                .as_deref()
+                .and_then(crate::i18n::Lang::parse)
+                .unwrap_or(lang);
             let mail = reset_mail(&user, (&site, lang), token, &hash, current)?;
             enqueue(conn, &mail)?;
             Ok(true)

@@ -26,6 +26,7 @@ diesel::table! {
         comments_count -> BigInt,
         created_at -> Timestamp,
         erased_at -> Nullable<Timestamp>,
+        language -> Nullable<Text>,
     }
 }
 

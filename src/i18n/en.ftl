@@ -70,3 +70,21 @@ page-stop-mails-text = Press the button to stop these mails about replies and me
 page-stop-mails-button = Stop these mails
 page-mails-stopped-title = Mails stopped
 page-mails-stopped-text = These notification mails will not come any more. Your notifications are still on the site; your account's settings turn the mails back on.
+
+# Notification mails.
+notify-someone = Someone
+notify-reply = { $who } replied to your comment in “{ $title }”
+notify-topic-comment = { $who } commented in your topic “{ $title }”
+notify-mention = { $who } mentioned you in “{ $title }”
+notify-comment-hidden = A moderator hid your comment in “{ $title }”
+notify-comment-deleted = A moderator deleted your comment in “{ $title }”
+notify-report-resolved = Your report in “{ $title }” was resolved
+notify-more = …and { $count } more.
+notify-subject-mentions = { $count ->
+    [one] You were mentioned once
+   *[other] You were mentioned { $count } times
+  }
+notify-subject-many = { $count } new replies and mentions
+notify-why-soon = You get this mail because you asked to hear of replies and mentions by mail.
+notify-why-daily = You get this daily mail because you asked to hear of replies and mentions once a day.
+notify-stop = Stop these mails

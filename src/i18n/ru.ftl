@@ -75,3 +75,26 @@ page-stop-mails-text = Нажмите кнопку, чтобы больше не
 page-stop-mails-button = Отключить эти письма
 page-mails-stopped-title = Письма отключены
 page-mails-stopped-text = Эти письма-уведомления больше не придут. Уведомления по-прежнему на сайте; включить письма снова можно в настройках аккаунта.
+
+# Письма-уведомления.
+notify-someone = Кто-то
+notify-reply = { $who } отвечает на ваш комментарий в «{ $title }»
+notify-topic-comment = { $who } комментирует вашу тему «{ $title }»
+notify-mention = { $who } упоминает вас в «{ $title }»
+notify-comment-hidden = Модератор скрыл ваш комментарий в «{ $title }»
+notify-comment-deleted = Модератор удалил ваш комментарий в «{ $title }»
+notify-report-resolved = Ваша жалоба в «{ $title }» рассмотрена
+notify-more = …и ещё { $count }.
+notify-subject-mentions = { $count ->
+    [one] Вас упомянули { $count } раз
+    [few] Вас упомянули { $count } раза
+   *[many] Вас упомянули { $count } раз
+  }
+notify-subject-many = { $count ->
+    [one] { $count } новый ответ или упоминание
+    [few] { $count } новых ответа и упоминания
+   *[many] { $count } новых ответов и упоминаний
+  }
+notify-why-soon = Вы получаете это письмо, потому что попросили сообщать об ответах и упоминаниях по почте.
+notify-why-daily = Вы получаете это письмо раз в день, потому что попросили сообщать об ответах и упоминаниях раз в день.
+notify-stop = Отключить эти письма

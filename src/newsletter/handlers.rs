@@ -427,6 +427,11 @@ pub async fn set_my_newsletter(
             {
                 // Whatever the address's state, the account sees `pending` until the link in
                 // the mail is used: it must not learn whether someone else subscribes.
+                let lang = account
+                    .language
+                    .as_deref()
+                    .and_then(Lang::parse)
+                    .unwrap_or(lang);
                 enqueued = request_subscription(
                     conn,
                     (&account.email, lang),

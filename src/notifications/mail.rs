@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Timelike};
+use minijinja::context;
 use tokio::sync::watch;
 
 use super::domain::{Kind, MailQueue, Topic};
@@ -20,7 +21,8 @@ use super::repo;
 use crate::config::Settings;
 use crate::db::{Db, DbConn, now};
 use crate::error::ApiError;
-use crate::mail::{NewMail, Outbox, enqueue, html_escape};
+use crate::i18n::{self, Arg, Lang};
+use crate::mail::{NewMail, Outbox, enqueue};
 
 /// Notifications one mail lists at most; the rest are counted ("and 12 more").
 const LISTED: i64 = 20;
@@ -154,9 +156,13 @@ fn mail_reader(
         return Ok(false);
     };
     repo::unqueue_up_to(conn, user, queue, newest)?;
-    let Some(address) = repo::mail_address(conn, user, at)? else {
+    let Some((address, language)) = repo::mail_address(conn, user, at)? else {
         return Ok(false);
     };
+    let lang = language
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or(plan.site.default_language);
     if rows.is_empty() {
         return Ok(false);
     }
@@ -166,13 +172,13 @@ fn mail_reader(
         .collect();
     let more = (shown - rows.len() as i64).max(0);
     let unsubscribe = unsubscribe_url(&plan.site.public_url, &settings.unsubscribe_token, &topics);
-    let (body_text, body_html) = compose(&rows, more, queue, &plan.site, &unsubscribe);
+    let (body_text, body_html) = compose(&rows, more, queue, (&plan.site, lang), &unsubscribe)?;
     enqueue(
         conn,
         &NewMail {
             dedup_key: format!("notifications:{user}:{newest}"),
             recipient: address,
-            subject: subject(&rows, more),
+            subject: subject(&rows, more, lang),
             body_text,
             body_html: Some(body_html),
             next_attempt_at: at,
@@ -198,31 +204,39 @@ pub fn unsubscribe_url(public_url: &str, token: &str, topics: &[Topic]) -> Strin
     )
 }
 
-/// What one notification says, in a sentence (before its excerpt).
-fn sentence(row: &NotificationRow) -> String {
+/// What one notification says, in a sentence (before its excerpt), in `lang`.
+fn sentence(row: &NotificationRow, lang: Lang) -> String {
+    let say = |id: &str, args: &[(&str, Arg)]| i18n::text(lang, id, args).unwrap_or_default();
     let who = row
         .actor
         .as_ref()
-        .map_or_else(|| "Someone".to_string(), |a| a.display_name.clone());
-    let title = &row.title;
-    match row.kind {
-        Kind::Reply => format!("{who} replied to your comment in “{title}”"),
-        Kind::TopicComment => format!("{who} commented in your topic “{title}”"),
-        Kind::Mention => format!("{who} mentioned you in “{title}”"),
-        Kind::CommentHidden => format!("A moderator hid your comment in “{title}”"),
-        Kind::CommentDeleted => format!("A moderator deleted your comment in “{title}”"),
-        Kind::ReportResolved => format!("Your report in “{title}” was resolved"),
-    }
+        .map_or_else(|| say("notify-someone", &[]), |a| a.display_name.clone());
+    let id = match row.kind {
+        Kind::Reply => "notify-reply",
+        Kind::TopicComment => "notify-topic-comment",
+        Kind::Mention => "notify-mention",
+        Kind::CommentHidden => "notify-comment-hidden",
+        Kind::CommentDeleted => "notify-comment-deleted",
+        Kind::ReportResolved => "notify-report-resolved",
+    };
+    say(
+        id,
+        &[
+            ("who", Arg::Text(who)),
+            ("title", Arg::Text(row.title.clone())),
+        ],
+    )
 }
 
-fn subject(rows: &[NotificationRow], more: i64) -> String {
+fn subject(rows: &[NotificationRow], more: i64, lang: Lang) -> String {
     let total = rows.len() as i64 + more;
+    let count = [("count", Arg::Number(total))];
     match (rows, total) {
-        ([only], 1) => sentence(only),
+        ([only], 1) => sentence(only, lang),
         _ if rows.iter().all(|r| r.kind == Kind::Mention) => {
-            format!("You were mentioned {total} times")
+            i18n::text(lang, "notify-subject-mentions", &count).unwrap_or_default()
         }
-        _ => format!("{total} new replies and mentions"),
+        _ => i18n::text(lang, "notify-subject-many", &count).unwrap_or_default(),
     }
 }
 
@@ -235,54 +249,38 @@ fn link(site: &crate::site::Site, row: &NotificationRow) -> String {
     site.comment_url(place, row.comment_id)
 }
 
-/// The plain-text and HTML bodies.
+/// The plain-text and HTML bodies, through the `notifications` templates.
 fn compose(
     rows: &[NotificationRow],
     more: i64,
     queue: MailQueue,
-    site: &crate::site::Site,
+    (site, lang): (&crate::site::Site, Lang),
     unsubscribe: &str,
-) -> (String, String) {
-    let mut text = String::new();
-    let mut html = String::from(
-        "<!doctype html><html><body style=\"font-family:sans-serif;max-width:600px\">",
-    );
-    for row in rows {
-        let sentence = sentence(row);
-        let excerpt = row
-            .comment_body
-            .as_deref()
-            .map(|body| super::domain::excerpt(body, 200))
-            .unwrap_or_default();
-        let link = link(site, row);
-        text.push_str(&format!("{sentence}:\n  “{excerpt}”\n  {link}\n\n"));
-        html.push_str(&format!(
-            "<p><a href=\"{}\">{}</a><br><q>{}</q></p>",
-            html_escape(&link),
-            html_escape(&sentence),
-            html_escape(&excerpt),
-        ));
-    }
-    if more > 0 {
-        let line = format!("…and {more} more.");
-        text.push_str(&format!("{line}\n\n"));
-        html.push_str(&format!("<p>{}</p>", html_escape(&line)));
-    }
+) -> Result<(String, String), ApiError> {
+    let items: Vec<_> = rows
+        .iter()
+        .map(|row| {
+            let excerpt = row
+                .comment_body
+                .as_deref()
+                .map(|body| super::domain::excerpt(body, 200))
+                .unwrap_or_default();
+            context! { sentence => sentence(row, lang), excerpt, link => link(site, row) }
+        })
+        .collect();
     let why = match queue {
-        MailQueue::Soon => {
-            "You get this mail because you asked to hear of replies and mentions by mail."
-        }
-        MailQueue::Daily => {
-            "You get this daily mail because you asked to hear of replies and mentions once a day."
-        }
+        MailQueue::Soon => "notify-why-soon",
+        MailQueue::Daily => "notify-why-daily",
     };
-    text.push_str(&format!("--\n{why}\nStop these mails: {unsubscribe}\n"));
-    html.push_str(&format!(
-        "<hr><p style=\"color:#666;font-size:small\">{} <a href=\"{}\">Stop these mails</a>.</p></body></html>",
-        html_escape(why),
-        html_escape(unsubscribe),
-    ));
-    (text, html)
+    let subject = subject(rows, more, lang);
+    let parts = crate::templates::render(
+        "notifications",
+        &context! {
+            lang => lang.as_str(), subject, preheader => subject, items, more, why, unsubscribe,
+            site_name => site.name, site_url => site.public_url, logo_url => site.logo_url,
+        },
+    )?;
+    Ok((parts.text, parts.html))
 }
 
 #[cfg(test)]
@@ -328,7 +326,14 @@ mod tests {
         let site = crate::site::Site::from_settings(
             &crate::config::Settings::from_source(&source).unwrap(),
         );
-        let (text, html) = compose(&[row], 2, MailQueue::Soon, &site, "https://n.example/u");
+        let (text, html) = compose(
+            &[row],
+            2,
+            MailQueue::Soon,
+            (&site, Lang::En),
+            "https://n.example/u",
+        )
+        .unwrap();
         assert!(
             !html.contains("<b>Eve") && !html.contains("<script>"),
             "{html}"

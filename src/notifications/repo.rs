@@ -438,12 +438,13 @@ pub fn set_last_mailed(conn: &mut DbConn, user: i64, at: NaiveDateTime) -> Query
         .execute(conn)
 }
 
-/// A reader's address, if the account exists and is not banned now.
+/// A reader's address and the language chosen for their mails, if the account exists and is
+/// not banned now.
 pub fn mail_address(
     conn: &mut DbConn,
     user: i64,
     now: NaiveDateTime,
-) -> QueryResult<Option<String>> {
+) -> QueryResult<Option<(String, Option<String>)>> {
     users::table
         .find(user)
         .filter(
@@ -451,7 +452,7 @@ pub fn mail_address(
                 .is_not_null()
                 .and(users::banned_until.le(now))),
         )
-        .select(users::email)
+        .select((users::email, users::language))
         .first(conn)
         .optional()
 }

@@ -1,5 +1,5 @@
 //! Mail templates (minijinja): `layout.html` and, for each mail, `NAME.html` and `NAME.txt`
-//! (the digest, the subscription confirmation, the password reset). They are built in, and a
+//! (the digest, the subscription confirmation, the password reset, the notifications). They are built in, and a
 //! site changes them by putting its own files of the same names in `TRIBUNE_TEMPLATE_DIR`
 //! (read once, at start). Texts come from `i18n` through `t("message-id", var=value)`, in the
 //! language of the `lang` variable; `.html` templates escape every value.
@@ -20,6 +20,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("confirm.txt", include_str!("confirm.txt")),
     ("reset.html", include_str!("reset.html")),
     ("reset.txt", include_str!("reset.txt")),
+    ("notifications.html", include_str!("notifications.html")),
+    ("notifications.txt", include_str!("notifications.txt")),
 ];
 
 static ENV: OnceLock<Environment<'static>> = OnceLock::new();

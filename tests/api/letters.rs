@@ -437,3 +437,66 @@ async fn mails_are_signed_with_dkim_when_a_key_is_given() {
         assert!(signature.contains(field), "`{field}` in {signature}");
     }
 }
+
+#[actix_web::test]
+async fn an_account_chooses_the_language_of_its_mails() {
+    let sink = MailSink::start();
+    let url = sink.url();
+    let mut settings: Vec<(&str, &str)> = SITE.to_vec();
+    settings.extend([
+        ("TRIBUNE_SMTP_URL", url.as_str()),
+        ("TRIBUNE_NOTIFICATION_MAIL_DELAY_SECONDS", "0"),
+    ]);
+    let app = TestApp::spawn_with(&settings).await;
+    let alice = app.signed_up("alice").await;
+    let bob = app.signed_up("bob").await;
+    assert_eq!(
+        app.me(&alice.access).await.json()["language"],
+        serde_json::Value::Null
+    );
+    let res = app
+        .update_me(&alice.access, &json!({"language": "ru"}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["language"], "ru");
+    let refused = app
+        .update_me(&alice.access, &json!({"language": "de"}))
+        .await;
+    assert!(
+        refused.status == 422 || refused.status == 400,
+        "{}",
+        refused.text()
+    );
+    assert!(refused.text().contains("language"), "{}", refused.text());
+
+    // A reply to her comes in Russian, linked through the site's templates.
+    let topic = app.topic(&alice.access, "Снег").await;
+    let first = app.commented(&alice.access, topic, "Идёт снег", None).await;
+    let reply = app
+        .commented(&bob.access, topic, "И правда идёт", Some(first))
+        .await;
+    let mails = sink.wait_for(1, Duration::from_secs(20)).await;
+    let mail = parsed(
+        mails
+            .iter()
+            .find(|m| m.contains("alice@example.com"))
+            .unwrap(),
+    );
+    assert_eq!(
+        mail.subject(),
+        Some("bob отвечает на ваш комментарий в «Снег»")
+    );
+    let html = mail.body_html(0).unwrap().to_string();
+    assert_filled(&html);
+    assert!(html.contains("Отключить эти письма"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "https://news.example/forum/{topic}#comment-{reply}"
+        )),
+        "{html}"
+    );
+    assert!(
+        mail.body_text(0).unwrap().contains("«И правда идёт»")
+            || mail.body_text(0).unwrap().contains("И правда идёт")
+    );
+}

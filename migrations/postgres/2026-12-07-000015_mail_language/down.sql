@@ -1,1 +1,2 @@
+ALTER TABLE users DROP COLUMN language;
 ALTER TABLE newsletter_subscribers DROP COLUMN language;
