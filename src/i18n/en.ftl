@@ -88,3 +88,6 @@ notify-subject-many = { $count } new replies and mentions
 notify-why-soon = You get this mail because you asked to hear of replies and mentions by mail.
 notify-why-daily = You get this daily mail because you asked to hear of replies and mentions once a day.
 notify-stop = Stop these mails
+
+# A quoted text.
+quote = “{ $text }”

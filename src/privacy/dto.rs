@@ -39,6 +39,8 @@ pub struct ExportedAccount {
     pub banned_at: Option<DateTime<Utc>>,
     pub banned_until: Option<DateTime<Utc>>,
     pub ban_reason: Option<String>,
+    /// The language chosen for the account's mails, if any.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

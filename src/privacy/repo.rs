@@ -28,6 +28,7 @@ pub fn account(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<ExportedAc
         Option<NaiveDateTime>,
         Option<NaiveDateTime>,
         Option<String>,
+        Option<String>,
     );
     let row: Option<Row> = users::table
         .find(user_id)
@@ -43,6 +44,7 @@ pub fn account(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<ExportedAc
             users::banned_at,
             users::banned_until,
             users::ban_reason,
+            users::language,
         ))
         .first(conn)
         .optional()?;
@@ -57,6 +59,7 @@ pub fn account(conn: &mut DbConn, user_id: i64) -> QueryResult<Option<ExportedAc
         banned_at: r.7.map(utc),
         banned_until: r.8.map(utc),
         ban_reason: r.9,
+        language: r.10,
     }))
 }
 

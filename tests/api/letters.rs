@@ -327,6 +327,7 @@ async fn the_mails_as_readers_see_them() {
     let mut settings: Vec<(&str, &str)> = SITE.to_vec();
     let url = sink.url();
     settings.push(("TRIBUNE_SMTP_URL", &url));
+    settings.push(("TRIBUNE_NOTIFICATION_MAIL_DELAY_SECONDS", "0"));
     let app = TestApp::spawn_with(&settings).await;
     let Some(browser) = Browser::open(&app, "ru-RU").await else {
         return;
@@ -338,7 +339,7 @@ async fn the_mails_as_readers_see_them() {
         )
         .await;
     let picture = picture_server(browser.client.screenshot().await.unwrap());
-    the_news(&app, &picture).await;
+    let discussion = the_news(&app, &picture).await;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/mail");
     std::fs::create_dir_all(&dir).unwrap();
     let day = current_digest_day();
@@ -369,12 +370,31 @@ async fn the_mails_as_readers_see_them() {
         .await;
     assert_eq!(res.status, 202);
     app.password_reset("reader@example.com").await;
-    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
-    for (name, to) in [
-        ("confirm-ru", "ru@example.com"),
-        ("reset-en", "reader@example.com"),
+    // And a reply to the reader, who reads in Russian.
+    let reader = crate::helpers::Tokens::from(&app.login("reader", crate::helpers::PASSWORD).await);
+    app.update_me(&reader.access, &json!({"language": "ru"}))
+        .await;
+    let theirs = app
+        .get(&format!("/api/v1/discussions/{discussion}/comments"))
+        .await
+        .json();
+    let first = theirs["items"][0]["id"].as_i64().unwrap();
+    let writer = app.signed_up("maria").await;
+    app.commented(
+        &writer.access,
+        discussion,
+        "Обещают ясное небо, так что да!",
+        Some(first),
+    )
+    .await;
+    let mails = sink.wait_for(3, Duration::from_secs(20)).await;
+    let subject_of = |m: &String| parsed(m).subject().unwrap_or_default().to_string();
+    for (name, pick) in [
+        ("confirm-ru", "Подтвердите"),
+        ("reset-en", "Reset your password"),
+        ("notification-ru", "отвечает"),
     ] {
-        let mail = parsed(mails.iter().find(|m| m.contains(to)).unwrap());
+        let mail = parsed(mails.iter().find(|m| subject_of(m).contains(pick)).unwrap());
         let page = dir.join(format!("{name}.html"));
         std::fs::write(&page, mail.body_html(0).unwrap().as_bytes()).unwrap();
         std::fs::write(
