@@ -340,12 +340,14 @@ async fn the_mails_as_readers_see_them() {
         .await;
     let picture = picture_server(browser.client.screenshot().await.unwrap());
     let discussion = the_news(&app, &picture).await;
+    // The screenshots and plain-text parts go in the docs; the HTML the browser opens, elsewhere.
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/mail");
     std::fs::create_dir_all(&dir).unwrap();
+    let pages = tempfile_dir("mail-pages");
     let day = current_digest_day();
     for lang in ["ru", "en"] {
         let (html, text) = preview(&app, day, lang, &dir, &[]);
-        let page = dir.join(format!("digest-{lang}.html"));
+        let page = pages.join(format!("digest-{lang}.html"));
         std::fs::write(&page, &html).unwrap();
         std::fs::write(dir.join(format!("digest-{lang}.txt")), &text).unwrap();
         std::fs::remove_file(dir.join(format!("digest-{day}-{lang}.html"))).unwrap();
@@ -395,7 +397,7 @@ async fn the_mails_as_readers_see_them() {
         ("notification-ru", "отвечает"),
     ] {
         let mail = parsed(mails.iter().find(|m| subject_of(m).contains(pick)).unwrap());
-        let page = dir.join(format!("{name}.html"));
+        let page = pages.join(format!("{name}.html"));
         std::fs::write(&page, mail.body_html(0).unwrap().as_bytes()).unwrap();
         std::fs::write(
             dir.join(format!("{name}.txt")),
