@@ -296,8 +296,8 @@ settings! {
     smtp_url: Option<Secret> = "TRIBUNE_SMTP_URL", DefaultValue::Derived("none"), smtp_url;
     /// where `.eml` files go when there is no SMTP server
     mail_dir: PathBuf = "TRIBUNE_MAIL_DIR", DefaultValue::Value("./mail"), |v, _| text(v).map(PathBuf::from);
-    /// sender; without a name of its own (`noreply@example.com`), mails come from the site's name
-    mail_from: String = "TRIBUNE_MAIL_FROM", DefaultValue::Value("Tribune <noreply@localhost>"), mail_from;
+    /// sender's address; with no name of its own (the default), mails come from `TRIBUNE_SITE_NAME`; `Newsroom <noreply@example.com>` names it otherwise
+    mail_from: String = "TRIBUNE_MAIL_FROM", DefaultValue::Value("noreply@localhost"), mail_from;
     /// where replies to Tribune's mails go (`Reply-To`), e.g. `Newsroom <letters@example.com>`
     mail_reply_to: Option<String> = "TRIBUNE_MAIL_REPLY_TO", DefaultValue::Derived("none"),
         reply_to;

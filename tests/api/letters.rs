@@ -522,3 +522,20 @@ async fn an_account_chooses_the_language_of_its_mails() {
             || mail.body_text(0).unwrap().contains("И правда идёт")
     );
 }
+
+#[actix_web::test]
+async fn mails_come_from_the_sites_name_by_default() {
+    let sink = MailSink::start();
+    let url = sink.url();
+    let app = TestApp::spawn_with(&[
+        ("TRIBUNE_SMTP_URL", url.as_str()),
+        ("TRIBUNE_SITE_NAME", "Evening News"),
+    ])
+    .await;
+    assert_eq!(app.subscribe("someone@example.com").await.status, 202);
+    let mails = sink.wait_for(1, Duration::from_secs(10)).await;
+    let mail = parsed(&mails[0]);
+    let from = mail.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("Evening News"));
+    assert_eq!(from.address(), Some("noreply@localhost"));
+}
