@@ -74,14 +74,18 @@ impl Lang {
         offered.first().map(|&(_, _, lang)| lang)
     }
 
-    /// The language a request asks for (`Accept-Language`), or `default`.
-    pub fn of_request(request: &actix_web::HttpRequest, default: Lang) -> Lang {
+    /// The language a request asks for (`Accept-Language`), if it names one Tribune writes.
+    pub fn asked_by(request: &actix_web::HttpRequest) -> Option<Lang> {
         request
             .headers()
             .get(actix_web::http::header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
             .and_then(Lang::from_accept_language)
-            .unwrap_or(default)
+    }
+
+    /// The language a request asks for, or `default`.
+    pub fn of_request(request: &actix_web::HttpRequest, default: Lang) -> Lang {
+        Lang::asked_by(request).unwrap_or(default)
     }
 
     fn bundle(self) -> &'static FluentBundle<FluentResource> {

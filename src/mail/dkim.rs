@@ -11,7 +11,11 @@ pub fn config(
     settings: &Settings,
     from: &Mailbox,
 ) -> anyhow::Result<Option<lettre::message::dkim::DkimConfig>> {
-    use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
+    use lettre::message::dkim::{
+        DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+        DkimSigningKey,
+    };
+    use lettre::message::header::HeaderName;
     let (file, selector) = match (&settings.dkim_key_file, &settings.dkim_selector) {
         (None, None) => return Ok(None),
         (Some(file), Some(selector)) => (file, selector),
@@ -31,9 +35,31 @@ pub fn config(
             file.display()
         )
     })?;
-    Ok(Some(DkimConfig::default_config(
+    // The headers a receiver trusts: RFC 8058 one-click unsubscribe counts only when both
+    // `List-Unsubscribe` headers are signed. A header a mail lacks is signed as absent.
+    let headers = [
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "Reply-To",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "MIME-Version",
+        "Content-Type",
+    ]
+    .into_iter()
+    .map(HeaderName::new_from_ascii_str)
+    .collect();
+    Ok(Some(DkimConfig::new(
         selector.clone(),
         from.email.domain().to_string(),
         key,
+        headers,
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
     )))
 }

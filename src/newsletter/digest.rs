@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use minijinja::context;
 
 use super::repo::{self, ActiveDiscussion, DigestArticle, Recipient};
+use crate::auth::tokens::random_token;
 use crate::db::{DbConn, now, transaction};
 use crate::error::ApiError;
 use crate::i18n::{self, Arg, Lang};
@@ -32,17 +33,17 @@ pub struct DigestRun {
 }
 
 /// The digest of a day in one language, the same for every subscriber who reads it but for
-/// their address and unsubscribe link, which replace [`ADDRESS`] and [`UNSUBSCRIBE`].
+/// their address and unsubscribe link, which replace its two marks.
 pub struct Content {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Where a subscriber's address goes: random a rendering (no reader can write it into a
+    /// title), of characters no escaping changes.
+    address_mark: String,
+    /// Where a subscriber's unsubscribe link goes (the same kind of mark).
+    unsubscribe_mark: String,
 }
-
-/// Where a subscriber's address goes in a rendered digest (nothing in it is escaped by HTML).
-const ADDRESS: &str = "tribune-subscriber-address-mark";
-/// Where a subscriber's unsubscribe link goes.
-const UNSUBSCRIBE: &str = "tribune-subscriber-unsubscribe-mark";
 /// The HTML part's largest size: Gmail clips a mail's HTML past about 102 KB.
 const MAX_HTML: usize = 100 * 1024;
 
@@ -75,6 +76,8 @@ pub fn compose(
             context! { title => d.title, comments => d.comments, link => site.page_url(place) }
         })
         .collect();
+    let address_mark = format!("tribune-subscriber-{}", random_token());
+    let unsubscribe_mark = format!("tribune-subscriber-{}", random_token());
     let mut shown = articles.len();
     loop {
         let items: Vec<_> = articles[..shown]
@@ -101,14 +104,24 @@ pub fn compose(
             &context! {
                 lang => lang.as_str(), subject, preheader, date,
                 site_name => site.name, site_url => site.public_url, logo_url => site.logo_url,
-                articles => items, discussions, email => ADDRESS, unsubscribe => UNSUBSCRIBE,
+                articles => items, discussions, email => address_mark,
+                unsubscribe => unsubscribe_mark,
             },
         )?;
+        // A site's template must show the link as it is: a filter would lose it, and every
+        // subscriber would get a digest they cannot leave.
+        if !(parts.html.contains(&unsubscribe_mark) && parts.text.contains(&unsubscribe_mark)) {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "the digest templates must show `unsubscribe` unfiltered in both parts"
+            )));
+        }
         if parts.html.len() <= MAX_HTML || shown <= 1 {
             return Ok(Content {
                 subject,
                 text: parts.text,
                 html: parts.html,
+                address_mark,
+                unsubscribe_mark,
             });
         }
         shown -= 1;
@@ -124,15 +137,21 @@ impl Content {
         );
         Content {
             subject: self.subject.clone(),
-            text: self
-                .text
-                .replace(ADDRESS, "subscriber@example.com")
-                .replace(UNSUBSCRIBE, &unsubscribe),
-            html: self
-                .html
-                .replace(ADDRESS, "subscriber@example.com")
-                .replace(UNSUBSCRIBE, &html_escape(&unsubscribe)),
+            text: self.personal(&self.text, "subscriber@example.com", &unsubscribe),
+            html: self.personal(
+                &self.html,
+                &html_escape("subscriber@example.com"),
+                &html_escape(&unsubscribe),
+            ),
+            address_mark: self.address_mark.clone(),
+            unsubscribe_mark: self.unsubscribe_mark.clone(),
         }
+    }
+
+    /// `part` with a subscriber's address and unsubscribe link in their places.
+    fn personal(&self, part: &str, address: &str, unsubscribe: &str) -> String {
+        part.replace(&self.address_mark, address)
+            .replace(&self.unsubscribe_mark, unsubscribe)
     }
 }
 
@@ -151,16 +170,12 @@ fn mail_for(
         dedup_key: format!("digest:{day}:{}", recipient.id),
         recipient: recipient.email.clone(),
         subject: content.subject.clone(),
-        body_text: content
-            .text
-            .replace(ADDRESS, &recipient.email)
-            .replace(UNSUBSCRIBE, &unsubscribe),
-        body_html: Some(
-            content
-                .html
-                .replace(ADDRESS, &html_escape(&recipient.email))
-                .replace(UNSUBSCRIBE, &html_escape(&unsubscribe)),
-        ),
+        body_text: content.personal(&content.text, &recipient.email, &unsubscribe),
+        body_html: Some(content.personal(
+            &content.html,
+            &html_escape(&recipient.email),
+            &html_escape(&unsubscribe),
+        )),
         next_attempt_at: at,
         created_at: at,
         list_unsubscribe: Some(unsubscribe),

@@ -42,7 +42,7 @@ const SUBSCRIBE_ACCEPTED: Accepted = Accepted {
 /// whether a mail was enqueued. What the caller answers must not depend on it.
 pub(crate) fn request_subscription(
     conn: &mut DbConn,
-    (email, lang): (&str, Lang),
+    (email, asked): (&str, Option<Lang>),
     user_id: Option<i64>,
     settings: &Settings,
     at: NaiveDateTime,
@@ -53,10 +53,16 @@ pub(crate) fn request_subscription(
     }
     let subscriber = repo::by_email_key(conn, &email_key)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("subscriber vanished")))?;
-    if subscriber.status != SubscriberStatus::Confirmed {
-        // The language of the latest request (a confirmed subscription keeps its own).
+    if let Some(lang) = asked
+        && subscriber.status != SubscriberStatus::Confirmed
+    {
+        // The language of the latest request that named one (a confirmed subscription keeps
+        // its own; none: the site's, whatever it is when the digest goes).
         repo::set_language(conn, subscriber.id, lang.as_str())?;
     }
+    let lang = asked
+        .or(subscriber.language.as_deref().and_then(Lang::parse))
+        .unwrap_or(settings.default_language);
     if let Some(user_id) = user_id
         && subscriber.user_id != Some(user_id)
     {
@@ -155,9 +161,9 @@ pub async fn subscribe(
     limits.check_client(&db, Limit::Auth, client).await?;
     let body = body.into_inner();
     let settings = settings.into_inner();
-    let lang = Lang::of_request(&request, settings.default_language);
+    let asked = Lang::asked_by(&request);
     let enqueued = db
-        .tx(move |conn| request_subscription(conn, (&body.email, lang), None, &settings, now()))
+        .tx(move |conn| request_subscription(conn, (&body.email, asked), None, &settings, now()))
         .await?;
     if enqueued {
         outbox.wake();
@@ -409,7 +415,7 @@ pub async fn set_my_newsletter(
 ) -> Result<web::Json<MyNewsletter>, ApiError> {
     let wanted = body.into_inner().subscribed;
     let settings = settings.into_inner();
-    let lang = Lang::of_request(&request, settings.default_language);
+    let asked = Lang::asked_by(&request);
     let (subscriber, enqueued) = db
         .tx(move |conn| {
             let account = accounts::user_by_id(conn, user.id)?;
@@ -427,14 +433,11 @@ pub async fn set_my_newsletter(
             {
                 // Whatever the address's state, the account sees `pending` until the link in
                 // the mail is used: it must not learn whether someone else subscribes.
-                let lang = account
-                    .language
-                    .as_deref()
-                    .and_then(Lang::parse)
-                    .unwrap_or(lang);
+                // The account's own choice, else the request's.
+                let asked = account.language.as_deref().and_then(Lang::parse).or(asked);
                 enqueued = request_subscription(
                     conn,
-                    (&account.email, lang),
+                    (&account.email, asked),
                     Some(user.id),
                     &settings,
                     at,

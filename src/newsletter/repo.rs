@@ -30,6 +30,8 @@ pub struct Subscriber {
     pub confirm_window_at: Option<NaiveDateTime>,
     /// The account that asked for the current confirmation token, if one did.
     pub confirm_user_id: Option<i64>,
+    /// The language of the latest request that named one.
+    pub language: Option<String>,
 }
 
 pub fn by_email_key(conn: &mut DbConn, email_key: &str) -> QueryResult<Option<Subscriber>> {
@@ -229,8 +231,13 @@ pub struct Recipient {
 }
 
 /// Confirmed subscribers after id `after`, in id order, `limit` of them: one batch of a digest.
+/// Each one's language: their account's choice, else the one they subscribed in.
 pub fn confirmed_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Recipient>> {
-    subscribers::table
+    use crate::db::schema::users;
+    // (id, email, unsubscribe token, the account's language, the subscription's)
+    type Row = (i64, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = subscribers::table
+        .left_join(users::table.on(subscribers::user_id.eq(users::id.nullable())))
         .filter(subscribers::status.eq(CONFIRMED))
         .filter(subscribers::id.gt(after))
         .order(subscribers::id)
@@ -239,9 +246,19 @@ pub fn confirmed_after(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult
             subscribers::id,
             subscribers::email,
             subscribers::unsubscribe_token,
+            users::language.nullable(),
             subscribers::language,
         ))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, unsubscribe_token, chosen, asked)| Recipient {
+            id,
+            email,
+            unsubscribe_token,
+            language: chosen.or(asked),
+        })
+        .collect())
 }
 
 /// The language a subscriber's mails are written in, from their latest request.

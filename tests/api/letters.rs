@@ -193,17 +193,35 @@ async fn the_digest_is_written_for_each_language_with_the_sites_links() {
     let templates = tempfile_dir("templates");
     std::fs::write(
         templates.join("digest.txt"),
-        "{{ site_name }}: {{ articles | length }} — {{ t(\"digest-comments\", count=5) }}\n",
+        "{{ site_name }}: {{ articles | length }} — {{ t(\"digest-comments\", count=5) }}\n\
+         {{ unsubscribe }}\n",
     )
     .unwrap();
-    let (_, text) = preview(
-        &app,
-        day,
-        "ru",
-        &dir,
-        &[("TRIBUNE_TEMPLATE_DIR", templates.to_str().unwrap())],
+    let own = [("TRIBUNE_TEMPLATE_DIR", templates.to_str().unwrap())];
+    let (_, text) = preview(&app, day, "ru", &dir, &own);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("Evening News: 2 — 5 комментариев"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .contains("/api/v1/newsletter/unsubscribe?token="),
+        "{text}"
     );
-    assert_eq!(text.trim(), "Evening News: 2 — 5 комментариев");
+    // One that loses the unsubscribe link is refused: no subscriber gets a digest to stay in.
+    std::fs::write(templates.join("digest.txt"), "{{ site_name }}\n").unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
+    command
+        .env("DATABASE_URL", &app.db.url)
+        .env("TRIBUNE_CONFIG", "/dev/null");
+    let refused = command
+        .env("TRIBUNE_TEMPLATE_DIR", &templates)
+        .args(["newsletter", "preview", "--date", &day.to_string(), "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("must show `unsubscribe`"));
 }
 
 fn tempfile_dir(name: &str) -> PathBuf {
@@ -453,6 +471,8 @@ async fn mails_are_signed_with_dkim_when_a_key_is_given() {
         "a=rsa-sha256",
         "d=news.example",
         "s=mail2026",
+        "c=relaxed/relaxed",
+        "list-unsubscribe:list-unsubscribe-post",
         "bh=",
         "b=",
     ] {
@@ -538,4 +558,81 @@ async fn mails_come_from_the_sites_name_by_default() {
     let from = mail.from().unwrap().first().unwrap();
     assert_eq!(from.name(), Some("Evening News"));
     assert_eq!(from.address(), Some("noreply@localhost"));
+}
+
+#[actix_web::test]
+async fn a_subscribers_digest_follows_their_accounts_language() {
+    let sink = MailSink::start();
+    let url = sink.url();
+    let mut settings: Vec<(&str, &str)> = SITE.to_vec();
+    settings.push(("TRIBUNE_SMTP_URL", url.as_str()));
+    let app = TestApp::spawn_with(&settings).await;
+    let editor = app.editor("editor").await;
+    let day = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let res = app
+        .create_article(
+            &editor.access,
+            &json!({"title": "Ракета", "lead": "Лид.", "body": "Текст.",
+                    "published_at": format!("{day}T05:00:00Z")}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    // She subscribes in English, then chooses Russian for her account.
+    let alice = app.signed_up("alice").await;
+    let res = app
+        .send_json(
+            "PUT",
+            "/api/v1/me/newsletter",
+            Some(&alice.access),
+            Some(&json!({"subscribed": true})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let confirmation = sink.wait_for(1, Duration::from_secs(10)).await;
+    let token = crate::smtp::token_in(&confirmation[0]);
+    let res = app
+        .post("/api/v1/newsletter/confirm", &json!({ "token": token }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        app.update_me(&alice.access, &json!({"language": "ru"}))
+            .await
+            .status,
+        200
+    );
+
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.db.url)
+        .env("TRIBUNE_CONFIG", "/dev/null")
+        .env("TRIBUNE_DIGEST_HOUR", "6")
+        .env("TRIBUNE_MAIL_RATE", "1000")
+        .env("RUST_LOG", "warn");
+    for (k, v) in &settings {
+        command.env(k, v);
+    }
+    let out = command
+        .args(["newsletter", "send-digest", "--date", &day.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mails = sink.wait_for(2, Duration::from_secs(10)).await;
+    let digest = parsed(&mails[1]);
+    assert!(
+        digest.subject().unwrap().starts_with("Новости за"),
+        "{:?}",
+        digest.subject()
+    );
+    let text = digest.body_text(0).unwrap().to_string();
+    assert_filled(&text);
+    assert!(
+        text.contains("alice@example.com") && text.contains("unsubscribe?token="),
+        "{text}"
+    );
 }

@@ -393,7 +393,7 @@
         const card = el("li", { class: "card", tabindex: "-1", "data-comment": item.comment.id },
           el("label", { class: "meta" }, el("input", { type: "checkbox", value: item.comment.id }), " ",
             el("a", { href: "#/discussions/" + item.discussion_id }, item.discussion_title),
-            " · ", t("pending.reason." + item.reason), item.rule ? ": " + item.rule.phrase : ""),
+            " · ", t("pending.reason." + item.reason), item.rule && item.rule.phrase ? ": " + item.rule.phrase : ""),
           commentBlock(item.comment),
           el("div", { class: "meta" }, t("pending.history", {
             published: item.author.published_comments, approved: item.author.approved, rejected: item.author.rejected,
@@ -590,7 +590,12 @@
       }
       if (action.value) params.set("action", action.value);
       if (since.value) params.set("since", new Date(since.value + "T00:00:00").toISOString());
-      if (until.value) params.set("until", new Date(new Date(until.value + "T00:00:00").getTime() + 86400000).toISOString());
+      if (until.value) {
+        // The end of that day, local time (a calendar day, whatever a clock change does).
+        const end = new Date(until.value + "T00:00:00");
+        end.setDate(end.getDate() + 1);
+        params.set("until", end.toISOString());
+      }
       const { data } = await api("GET", "/admin/audit-log?" + params);
       result.replaceChildren(data.items.length ? auditTable(data.items) : el("p", { class: "muted" }, t("nothing_found")));
     };
