@@ -1,6 +1,6 @@
-//! Finding discussions to act on: the last active ones, or those whose words match (titles
-//! first), through the search index, so that word forms, case and `ё` fold as readers'
-//! searches do.
+//! Finding discussions to act on: the last active ones, or those whose words match (topics,
+//! then articles, titles first; scheduled ones too), through the search index, so that word
+//! forms, case and `ё` fold as readers' searches do.
 
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use crate::auth::{ActiveUser, Role};
 use crate::db::Db;
 use crate::discussions::{self, dto::DiscussionView};
 use crate::error::{ApiError, Problem};
-use crate::search::{self, SearchKind, text::Query};
+use crate::search::{self, text::Query};
 
 /// How many discussions a list holds at most.
 const MAX: i64 = 50;
@@ -25,7 +25,8 @@ pub struct DiscussionQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminDiscussionList {
-    /// Up to 50: best matches first (title matches before text matches), or last active first.
+    /// Up to 50: topics then articles, each title matches first (25 of each at most), or the
+    /// last active first.
     pub items: Vec<DiscussionView>,
 }
 
@@ -57,20 +58,7 @@ pub async fn list_discussions(
             let Some(parsed) = parsed else {
                 return Ok(discussions::recent(conn, MAX)?);
             };
-            let mut ids = Vec::new();
-            for kind in [SearchKind::Topic, SearchKind::Article] {
-                let hits = search::find(
-                    conn,
-                    &search::Search {
-                        query: &parsed,
-                        kind: Some(kind),
-                        include_hidden: true,
-                        limit: MAX / 2,
-                        offset: 0,
-                    },
-                )?;
-                ids.extend(hits.into_iter().map(|hit| hit.discussion_id));
-            }
+            let mut ids = search::find_discussions(conn, &parsed, MAX / 2)?;
             ids.dedup();
             let mut rows = Vec::with_capacity(ids.len());
             for id in ids {

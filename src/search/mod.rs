@@ -197,6 +197,35 @@ pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, Api
     )?)
 }
 
+/// Discussions (topics, then articles, scheduled ones too) whose title or text match, each
+/// kind's title matches first: for moderators. Every match is ranked (no window: staff searches
+/// are few), so an old discussion is found by a common word too. Their ids, `limit` a kind.
+pub fn find_discussions(
+    conn: &mut DbConn,
+    query: &text::Query,
+    limit: i64,
+) -> Result<Vec<i64>, ApiError> {
+    let (tsquery, fts5) = (query.to_tsquery(), query.to_fts5());
+    let (tsquery_in_title, fts5_in_title) = (query.to_tsquery_in_title(), query.to_fts5_in_title());
+    let q = repo::Match {
+        tsquery: &tsquery,
+        fts5: &fts5,
+        tsquery_in_title: &tsquery_in_title,
+        fts5_in_title: &fts5_in_title,
+    };
+    // Scheduled articles too: visible "now" at the end of the calendar.
+    let end = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .expect("a date");
+    repo::plan_for_the_values(conn)?;
+    let mut ids = Vec::new();
+    for kind in [SearchKind::Topic, SearchKind::Article] {
+        let rows = repo::search(conn, &q, 0, end, true, Some(kind), limit, 0)?;
+        ids.extend(rows.into_iter().map(|row| row.discussion_id));
+    }
+    Ok(ids)
+}
+
 fn plain(markdown: &str) -> String {
     crate::markdown::to_plain_text(markdown)
 }
