@@ -33,12 +33,23 @@ pub struct ImportedComment<'a> {
     pub created_at: NaiveDateTime,
 }
 
+/// What an imported batch became.
+pub struct Imported {
+    /// The comments' ids, in the batch's order.
+    pub ids: Vec<i64>,
+    /// Replies made roots because their parent ([`ImportedParent::Comment`]) is no longer here.
+    pub orphans: u64,
+}
+
 /// Inserts the batch in the caller's transaction (rendered, placed under their parents with
-/// the depth cap, indexed for search): their ids, in the batch's order. The counters are left
-/// to [`count_imported`]. The caller has locked the discussions (the lock order).
-pub fn import(conn: &mut DbConn, batch: &[ImportedComment]) -> Result<Vec<i64>, ApiError> {
+/// the depth cap, indexed for search). The counters are left to [`count_imported`]. The caller
+/// has locked the discussions (the lock order).
+pub fn import(conn: &mut DbConn, batch: &[ImportedComment]) -> Result<Imported, ApiError> {
     if batch.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Imported {
+            ids: Vec::new(),
+            orphans: 0,
+        });
     }
     let outside: Vec<i64> = batch
         .iter()
@@ -52,7 +63,11 @@ pub fn import(conn: &mut DbConn, batch: &[ImportedComment]) -> Result<Vec<i64>, 
         .map(|place| (place.id, place))
         .collect();
     let ids = repo::reserve_ids(conn, batch.len())?;
-    if ids.last().is_some_and(|&id| domain::segment(id).is_none()) {
+    if ids
+        .iter()
+        .max()
+        .is_some_and(|&id| domain::segment(id).is_none())
+    {
         return Err(ApiError::internal(anyhow::anyhow!("comment ids ran out")));
     }
     let html: Vec<Option<String>> = batch
@@ -60,10 +75,15 @@ pub fn import(conn: &mut DbConn, batch: &[ImportedComment]) -> Result<Vec<i64>, 
         .map(|c| c.body.map(crate::markdown::to_html))
         .collect();
     let mut rows = Vec::with_capacity(batch.len());
+    let mut orphans = 0;
     for (i, (new, &id)) in batch.iter().zip(&ids).enumerate() {
         let target = match new.parent {
             ImportedParent::Root => None,
-            ImportedParent::Comment(target) => places.get(&target),
+            ImportedParent::Comment(target) => {
+                let place = places.get(&target);
+                orphans += u64::from(place.is_none());
+                place
+            }
             ImportedParent::Earlier(index) if index < i => places.get(&ids[index]),
             ImportedParent::Earlier(_) => {
                 return Err(ApiError::internal(anyhow::anyhow!(
@@ -110,7 +130,7 @@ pub fn import(conn: &mut DbConn, batch: &[ImportedComment]) -> Result<Vec<i64>, 
         })
         .collect();
     crate::search::comments_imported(conn, &texts)?;
-    Ok(ids)
+    Ok(Imported { ids, orphans })
 }
 /// Moves the counters that count visible comments by what an import added, in the caller's
 /// transaction: each discussion's `replies` by its count and `last_activity_at` to its latest

@@ -24,7 +24,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub use domain::CommentStatus;
 pub use erasure::erase_author;
 pub use held::decide_held;
-pub use import::{ImportedComment, ImportedParent, count_imported, import};
+pub use import::{Imported, ImportedComment, ImportedParent, count_imported, import};
 pub use paging::ThreadPages;
 pub(crate) use policy::{change_status, comment_to_change};
 pub use repo::{

@@ -150,12 +150,19 @@ enum Placed {
     Waits,
 }
 
-/// Whether posts whose parent is missing wait (the stream) or become roots (the end).
+/// What a post whose thread or parent is not in yet does.
 #[derive(Clone, Copy, PartialEq)]
 enum Pass {
+    /// Reading the file: it waits.
     Stream,
+    /// Over the waiting ones: it waits again.
     Retry,
+    /// When retrying places nothing more: a post whose parent never comes (not in the export)
+    /// becomes a root, and one whose thread never comes is skipped; one whose parent waits too
+    /// waits for it (its parent may become a root, then it is its reply).
     Final,
+    /// When that places nothing either (parents waiting on each other): roots, whatever waits.
+    Force,
 }
 
 impl Loader {
@@ -192,7 +199,8 @@ impl Loader {
                     }
                 }
             }
-            placing.finish(conn, &keys)
+            counts.orphans += placing.finish(conn, &keys)?;
+            Ok::<_, ApiError>(())
         })
         .map_err(explain)?;
         add(summary, counts);
@@ -204,42 +212,53 @@ impl Loader {
         Ok(())
     }
 
-    /// Places the posts that waited: again while that places some, then the rest as roots.
+    /// Places the posts that waited: again while that places some; then those whose parent or
+    /// thread never comes; then, if only posts waiting on each other are left, those as roots.
     fn place_waiting(&self, conn: &mut DbConn, summary: &mut Summary) -> anyhow::Result<()> {
-        for pass in [Pass::Retry, Pass::Final] {
-            loop {
-                let before = summary.comments + summary.skipped.values().sum::<u64>();
-                let mut after = String::new();
-                loop {
-                    let waiting = repo::waiting(conn, self.source, &after, BATCH as i64)
-                        .map_err(|e| explain(e.into()))?;
-                    let Some((last, _)) = waiting.last() else {
-                        break;
-                    };
-                    after = last.clone();
-                    let posts = waiting
-                        .iter()
-                        .map(|(_, data)| serde_json::from_str(data))
-                        .collect::<Result<Vec<Post>, _>>()?;
-                    let mut counts = Summary::default();
-                    crate::db::transaction(conn, |conn| {
-                        let mut keys = Keys::read_posts(conn, self.source, &posts)?;
-                        let mut placing = Placing::default();
-                        for post in &posts {
-                            self.place(conn, &mut keys, post, pass, &mut placing, &mut counts)?;
-                        }
-                        placing.finish(conn, &keys)
-                    })
-                    .map_err(explain)?;
-                    add(summary, counts);
-                }
-                let after_pass = summary.comments + summary.skipped.values().sum::<u64>();
-                if pass == Pass::Final || after_pass == before {
+        loop {
+            let mut placed = 0;
+            for pass in [Pass::Retry, Pass::Final, Pass::Force] {
+                placed = self.sweep(conn, pass, summary)?;
+                if placed > 0 {
                     break;
                 }
             }
+            if placed == 0 {
+                return Ok(());
+            }
         }
-        Ok(())
+    }
+
+    /// One pass over every waiting post, a batch a transaction: how many it placed or skipped.
+    fn sweep(&self, conn: &mut DbConn, pass: Pass, summary: &mut Summary) -> anyhow::Result<u64> {
+        let done = |s: &Summary| s.comments + s.skipped.values().sum::<u64>();
+        let before = done(summary);
+        let mut after = String::new();
+        loop {
+            let waiting = repo::waiting(conn, self.source, &after, BATCH as i64)
+                .map_err(|e| explain(e.into()))?;
+            let Some((last, _)) = waiting.last() else {
+                break;
+            };
+            after = last.clone();
+            let posts = waiting
+                .iter()
+                .map(|(_, data)| serde_json::from_str(data))
+                .collect::<Result<Vec<Post>, _>>()?;
+            let mut counts = Summary::default();
+            crate::db::transaction(conn, |conn| {
+                let mut keys = Keys::read_posts(conn, self.source, &posts)?;
+                let mut placing = Placing::default();
+                for post in &posts {
+                    self.place(conn, &mut keys, post, pass, &mut placing, &mut counts)?;
+                }
+                counts.orphans += placing.finish(conn, &keys)?;
+                Ok::<_, ApiError>(())
+            })
+            .map_err(explain)?;
+            add(summary, counts);
+        }
+        Ok(done(summary) - before)
     }
 
     fn remember_thread(&self, keys: &mut Keys, thread: &Thread) -> Result<(), ApiError> {
@@ -290,7 +309,7 @@ impl Loader {
             return skip(keys, summary, "longer than 100 KB");
         }
         let Some(discussion_id) = self.home(conn, keys, &post.thread_id, summary)? else {
-            return if pass == Pass::Final {
+            return if matches!(pass, Pass::Final | Pass::Force) {
                 skip(keys, summary, "of threads not in the export")
             } else {
                 Ok(Placed::Waits)
@@ -306,7 +325,11 @@ impl Loader {
                     summary.orphans += 1;
                     ImportedParent::Root
                 }
-                _ if pass == Pass::Final => {
+                None if pass == Pass::Final => {
+                    summary.orphans += 1;
+                    ImportedParent::Root
+                }
+                _ if pass == Pass::Force => {
                     summary.orphans += 1;
                     ImportedParent::Root
                 }
@@ -442,17 +465,19 @@ impl Placing<'_> {
         *self.authors.entry(author_id).or_default() += 1;
     }
 
-    /// Inserts the comments, records what every record became, moves the counters.
-    fn finish(&self, conn: &mut DbConn, keys: &Keys) -> Result<(), ApiError> {
-        let ids = crate::comments::import(conn, &self.comments)?;
-        keys.write(conn, &ids)?;
+    /// Inserts the comments, records what every record became, moves the counters. Returns
+    /// how many replies became roots because their parent was no longer here.
+    fn finish(&self, conn: &mut DbConn, keys: &Keys) -> Result<u64, ApiError> {
+        let imported = crate::comments::import(conn, &self.comments)?;
+        keys.write(conn, &imported.ids)?;
         let discussions: Vec<(i64, i64, NaiveDateTime)> = self
             .discussions
             .iter()
             .filter_map(|(&id, added)| added.map(|(n, at)| (id, n, at)))
             .collect();
         let authors: Vec<(i64, i64)> = self.authors.iter().map(|(&id, &n)| (id, n)).collect();
-        crate::comments::count_imported(conn, &discussions, &authors)
+        crate::comments::count_imported(conn, &discussions, &authors)?;
+        Ok(imported.orphans)
     }
 }
 

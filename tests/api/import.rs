@@ -306,3 +306,42 @@ async fn hostile_or_broken_xml_is_refused_and_changes_nothing() {
         0
     );
 }
+
+#[actix_web::test]
+async fn a_reply_waits_for_a_parent_that_becomes_a_root_at_the_end() {
+    let app = TestApp::spawn().await;
+    // p2 answers p9, which is not in the export; p1 answers p2 and comes first (and sorts first).
+    let post = |id: &str, parent: &str, text: &str| {
+        format!(
+            "<post dsq:id=\"{id}\"><message><![CDATA[<p>{text}</p>]]></message>\
+             <createdAt>2019-03-01T10:00:00Z</createdAt><isDeleted>false</isDeleted>\
+             <isSpam>false</isSpam><author><name>Anna</name><isAnonymous>true</isAnonymous>\
+             </author><thread dsq:id=\"t1\" /><parent dsq:id=\"{parent}\" /></post>\n"
+        )
+    };
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<disqus xmlns=\"http://disqus.com\" \
+         xmlns:dsq=\"http://disqus.com/disqus-internals\">\n<thread dsq:id=\"t1\"><id />\
+         <link>https://news.example/news/chain/</link><title>Chain</title>\
+         <createdAt>2019-03-01T09:00:00Z</createdAt></thread>\n{}{}</disqus>\n",
+        post("p1", "p2", "the reply"),
+        post("p2", "p9", "the parent"),
+    );
+    let path = std::env::temp_dir().join(format!(
+        "tribune-chain-{}.xml",
+        tribune::auth::tokens::random_token()
+    ));
+    std::fs::write(&path, xml).unwrap();
+    let (ok, out) = app.import("disqus", &path, &[]);
+    assert!(ok, "{out}");
+    assert!(out.contains("comments: 2 imported"), "{out}");
+    assert!(
+        out.contains("1 replies without their parent as roots"),
+        "{out}"
+    );
+    let thread = app.get("/api/v1/articles/chain/comments").await.json();
+    let roots = thread["items"].as_array().unwrap();
+    assert_eq!(roots.len(), 1, "one root, its reply under it: {thread}");
+    assert_eq!(roots[0]["body"], "the parent");
+    assert_eq!(roots[0]["children"][0]["body"], "the reply", "{thread}");
+}
