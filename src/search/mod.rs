@@ -163,14 +163,7 @@ pub struct Search<'a> {
 /// found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
     let query = search.query;
-    let (tsquery, fts5) = (query.to_tsquery(), query.to_fts5());
-    let (tsquery_in_title, fts5_in_title) = (query.to_tsquery_in_title(), query.to_fts5_in_title());
-    let q = repo::Match {
-        tsquery: &tsquery,
-        fts5: &fts5,
-        tsquery_in_title: &tsquery_in_title,
-        fts5_in_title: &fts5_in_title,
-    };
+    let q = repo::Match::of(query);
     let need = (search.offset + search.limit + 1).max(ENOUGH_MATCHES);
     repo::plan_for_the_values(conn)?;
     let newest = repo::newest_id(conn)?;
@@ -205,14 +198,7 @@ pub fn find_discussions(
     query: &text::Query,
     limit: i64,
 ) -> Result<Vec<i64>, ApiError> {
-    let (tsquery, fts5) = (query.to_tsquery(), query.to_fts5());
-    let (tsquery_in_title, fts5_in_title) = (query.to_tsquery_in_title(), query.to_fts5_in_title());
-    let q = repo::Match {
-        tsquery: &tsquery,
-        fts5: &fts5,
-        tsquery_in_title: &tsquery_in_title,
-        fts5_in_title: &fts5_in_title,
-    };
+    let q = repo::Match::of(query);
     // Scheduled articles too: visible "now" at the end of the calendar.
     let end = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
         .and_then(|d| d.and_hms_opt(23, 59, 59))

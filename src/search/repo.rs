@@ -270,11 +270,22 @@ ORDER BY rank DESC, sd.created_at DESC, sd.id DESC
 LIMIT $5 OFFSET $6";
 
 /// The query as each backend takes it, and the same for the title alone.
-pub struct Match<'a> {
-    pub tsquery: &'a str,
-    pub fts5: &'a str,
-    pub tsquery_in_title: &'a str,
-    pub fts5_in_title: &'a str,
+pub struct Match {
+    pub tsquery: String,
+    pub fts5: String,
+    pub tsquery_in_title: String,
+    pub fts5_in_title: String,
+}
+
+impl Match {
+    pub fn of(query: &super::text::Query) -> Match {
+        Match {
+            tsquery: query.to_tsquery(),
+            fts5: query.to_fts5(),
+            tsquery_in_title: query.to_tsquery_in_title(),
+            fts5_in_title: query.to_fts5_in_title(),
+        }
+    }
 }
 
 /// PostgreSQL: plan this transaction's searches for their values. The generic plan that the
@@ -310,7 +321,7 @@ pub fn matches_after(conn: &mut DbConn, q: &Match, after: i64, cap: i64) -> Quer
             "SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_documents \
              WHERE terms @@ to_tsquery('simple', $1) AND id > $2 LIMIT $3) m",
         )
-        .bind::<Text, _>(q.tsquery)
+        .bind::<Text, _>(&q.tsquery)
         .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(cap)
         .get_result(c)?,
@@ -318,7 +329,7 @@ pub fn matches_after(conn: &mut DbConn, q: &Match, after: i64, cap: i64) -> Quer
             "SELECT COUNT(*) AS n FROM (SELECT rowid FROM search_fts \
              WHERE search_fts MATCH ?1 AND rowid > ?2 LIMIT ?3)",
         )
-        .bind::<Text, _>(q.fts5)
+        .bind::<Text, _>(&q.fts5)
         .bind::<BigInt, _>(after)
         .bind::<BigInt, _>(cap)
         .get_result(c)?,
@@ -352,8 +363,8 @@ pub fn search(
                 )
                 .replace("{match}", "sd.terms @@ q")
                 .replace("{after}", "sd.id"),
-            q.tsquery,
-            q.tsquery_in_title,
+            &q.tsquery,
+            &q.tsquery_in_title,
         ),
         DbConn::Sqlite(_) => (
             SEARCH_SQL
@@ -369,8 +380,8 @@ pub fn search(
                 .replace("{match}", "search_fts MATCH $1")
                 .replace("{after}", "search_fts.rowid")
                 .replace('$', "?"),
-            q.fts5,
-            q.fts5_in_title,
+            &q.fts5,
+            &q.fts5_in_title,
         ),
     };
     crate::per_backend!(conn, |c| {

@@ -22,6 +22,40 @@ const SITE: &[(&str, &str)] = &[
     ("TRIBUNE_MAIL_REPLY_TO", "Newsroom <letters@news.example>"),
 ];
 
+/// `POST path` with a JSON body, from a reader whose browser speaks `language`.
+async fn post_in(
+    app: &TestApp,
+    path: &str,
+    language: &str,
+    body: serde_json::Value,
+) -> crate::helpers::Response {
+    app.send(
+        app.client
+            .post(app.url(path))
+            .insert_header(("Accept-Language", language))
+            .insert_header(("Content-Type", "application/json")),
+        Some(body.to_string().into()),
+    )
+    .await
+}
+
+/// The `tribune` binary on this test's database, with the digest at 06:00 and `settings`.
+fn tribune_command(app: &TestApp, settings: &[(&str, &str)]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.db.url)
+        .env("TRIBUNE_CONFIG", "/dev/null")
+        .env("TRIBUNE_DIGEST_HOUR", "6")
+        .env("TRIBUNE_MAIL_RATE", "1000")
+        .env("RUST_LOG", "warn");
+    for (k, v) in settings {
+        command.env(k, v);
+    }
+    command
+}
+
 /// Mails are read top to bottom: tall screenshots.
 const MAIL_SIZES: &[(&str, (u32, u32))] = &[("desktop", (1280, 1800)), ("phone", (390, 2000))];
 
@@ -33,17 +67,8 @@ fn preview(
     out: &Path,
     extra: &[(&str, &str)],
 ) -> (String, String) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app.db.url)
-        .env("TRIBUNE_CONFIG", "/dev/null")
-        .env("TRIBUNE_DIGEST_HOUR", "6")
-        .env("RUST_LOG", "warn");
-    for (k, v) in SITE.iter().chain(extra) {
-        command.env(k, v);
-    }
+    let settings: Vec<(&str, &str)> = SITE.iter().chain(extra).copied().collect();
+    let mut command = tribune_command(app, &settings);
     let day_text = day.to_string();
     let output = command
         .args(["newsletter", "preview", "--date", &day_text, "--lang", lang])
@@ -210,12 +235,7 @@ async fn the_digest_is_written_for_each_language_with_the_sites_links() {
     );
     // One that loses the unsubscribe link is refused: no subscriber gets a digest to stay in.
     std::fs::write(templates.join("digest.txt"), "{{ site_name }}\n").unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
-    command
-        .env("DATABASE_URL", &app.db.url)
-        .env("TRIBUNE_CONFIG", "/dev/null");
-    let refused = command
-        .env("TRIBUNE_TEMPLATE_DIR", &templates)
+    let refused = tribune_command(&app, &own)
         .args(["newsletter", "preview", "--date", &day.to_string(), "--out"])
         .arg(&dir)
         .output()
@@ -251,15 +271,13 @@ async fn mails_speak_the_language_they_were_asked_in_and_say_who_sends_them() {
         ("ru@example.com", "ru-RU,ru;q=0.9,en;q=0.5"),
         ("en@example.com", "en-GB"),
     ] {
-        let res = app
-            .send(
-                app.client
-                    .post(app.url("/api/v1/newsletter/subscriptions"))
-                    .insert_header(("Accept-Language", language))
-                    .insert_header(("Content-Type", "application/json")),
-                Some(json!({ "email": email }).to_string().into()),
-            )
-            .await;
+        let res = post_in(
+            &app,
+            "/api/v1/newsletter/subscriptions",
+            language,
+            json!({ "email": email }),
+        )
+        .await;
         assert_eq!(res.status, 202, "{}", res.text());
     }
     let mails = sink.wait_for(2, Duration::from_secs(10)).await;
@@ -318,15 +336,13 @@ async fn mails_speak_the_language_they_were_asked_in_and_say_who_sends_them() {
 
     // The reset mail takes the language of its request.
     app.signed_up("reader").await;
-    let res = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/auth/password-reset"))
-                .insert_header(("Accept-Language", "ru"))
-                .insert_header(("Content-Type", "application/json")),
-            Some(json!({ "email": "reader@example.com" }).to_string().into()),
-        )
-        .await;
+    let res = post_in(
+        &app,
+        "/api/v1/auth/password-reset",
+        "ru",
+        json!({ "email": "reader@example.com" }),
+    )
+    .await;
     assert_eq!(res.status, 202);
     let mails = sink.wait_for(3, Duration::from_secs(10)).await;
     let reset = parsed(
@@ -379,15 +395,13 @@ async fn the_mails_as_readers_see_them() {
             .await;
     }
     // The confirmation and reset mails, as sent.
-    let res = app
-        .send(
-            app.client
-                .post(app.url("/api/v1/newsletter/subscriptions"))
-                .insert_header(("Accept-Language", "ru"))
-                .insert_header(("Content-Type", "application/json")),
-            Some(json!({ "email": "ru@example.com" }).to_string().into()),
-        )
-        .await;
+    let res = post_in(
+        &app,
+        "/api/v1/newsletter/subscriptions",
+        "ru",
+        json!({ "email": "ru@example.com" }),
+    )
+    .await;
     assert_eq!(res.status, 202);
     app.password_reset("reader@example.com").await;
     // And a reply to the reader, who reads in Russian.
@@ -601,19 +615,7 @@ async fn a_subscribers_digest_follows_their_accounts_language() {
         200
     );
 
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tribune"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app.db.url)
-        .env("TRIBUNE_CONFIG", "/dev/null")
-        .env("TRIBUNE_DIGEST_HOUR", "6")
-        .env("TRIBUNE_MAIL_RATE", "1000")
-        .env("RUST_LOG", "warn");
-    for (k, v) in &settings {
-        command.env(k, v);
-    }
-    let out = command
+    let out = tribune_command(&app, &settings)
         .args(["newsletter", "send-digest", "--date", &day.to_string()])
         .output()
         .unwrap();
