@@ -139,11 +139,8 @@ fn kind_of(kind: &str) -> SearchKind {
     }
 }
 
-/// How far back a search looks first, then next, in documents (newest first); after these,
-/// everything.
-const WINDOWS: [i64; 4] = [5_000, 20_000, 100_000, 500_000];
-/// A window is enough when it holds at least this many matches (or the page needs more).
-const ENOUGH_MATCHES: i64 = 100;
+/// A search ranks at least this many of the newest matches (more when the page is deeper).
+const RANKED_MATCHES: i64 = 100;
 
 /// What a search asks for.
 pub struct Search<'a> {
@@ -155,33 +152,20 @@ pub struct Search<'a> {
 }
 
 /// A page of results (`limit` of them, and one more when there is a next page), best first
-/// (title matches, then the rest, each newest first: see `repo::search`) among the newest
-/// matches. Ranking every match of a common word in a million documents costs hundreds of
-/// milliseconds, so a search looks at the newest 5,000 documents first, then 20,000, 100,000,
-/// 500,000, then all, and ranks the matches of the first of these that has enough of them for
-/// the page (at least 100). A news site's readers look for the recent first; an old text is
-/// found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
+/// (title matches, then the rest, each newest first: see `repo::search`) among the newest 100
+/// matches (or as many as the page's depth needs). Ranking every match of a common word in a
+/// million documents costs hundreds of milliseconds; the newest matches are found by walking
+/// the documents newest first (a common word) or through the index (a rare one), whichever the
+/// database expects to be cheaper. A news site's readers look for the recent first; an old
+/// text is found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
-    let query = search.query;
-    let q = repo::Match::of(query);
-    let need = (search.offset + search.limit + 1).max(ENOUGH_MATCHES);
+    let q = repo::Match::of(search.query);
+    let need = (search.offset + search.limit + 1).max(RANKED_MATCHES);
     repo::plan_for_the_values(conn)?;
-    let newest = repo::newest_id(conn)?;
-    let mut after = 0;
-    for window in WINDOWS {
-        let from = newest - window;
-        if from <= 0 {
-            break;
-        }
-        if repo::matches_after(conn, &q, from, need)? >= need {
-            after = from;
-            break;
-        }
-    }
     Ok(repo::search(
         conn,
         &q,
-        after,
+        need,
         crate::db::now(),
         search.include_hidden,
         search.kind,
@@ -206,7 +190,7 @@ pub fn find_discussions(
     repo::plan_for_the_values(conn)?;
     let mut ids = Vec::new();
     for kind in [SearchKind::Topic, SearchKind::Article] {
-        let rows = repo::search(conn, &q, 0, end, true, Some(kind), limit, 0)?;
+        let rows = repo::search(conn, &q, i64::MAX, end, true, Some(kind), limit, 0)?;
         ids.extend(rows.into_iter().map(|row| row.discussion_id));
     }
     Ok(ids)
@@ -271,6 +255,7 @@ pub fn reindex(conn: &mut DbConn) -> anyhow::Result<u64> {
             .collect();
         count += crate::db::transaction(conn, |c| repo::insert_many(c, &docs))? as u64;
     }
+    repo::analyze(conn)?;
     repo::mark_built(conn)?;
     Ok(count)
 }

@@ -86,6 +86,15 @@ pub fn put_comment(conn: &mut DbConn, doc: &NewDocument) -> QueryResult<()> {
     Ok(())
 }
 
+/// PostgreSQL: fresh statistics for the index's table after a bulk change (the planner's
+/// choices for a search's last steps depend on them; autovacuum would take a minute or more).
+pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("ANALYZE search_documents").execute(c)?;
+    }
+    Ok(())
+}
+
 /// Removes every document (a rebuild starts here).
 pub fn clear(conn: &mut DbConn) -> QueryResult<usize> {
     diesel::delete(search_documents::table).execute(conn)
@@ -246,28 +255,72 @@ pub struct HitRow {
     pub created_at: NaiveDateTime,
 }
 
-/// What both backends' searches select and join; `{rank}`, `{from}`, `{match}` and `{after}`
-/// are each backend's own. Bind order: query, now, include_hidden, kind ('' for any), limit, offset,
-/// the id the documents come after.
+/// What both backends' searches run; `{candidates}` (the definition of a table of that name
+/// and of what it needs) and `{rank}` are each backend's own. Three steps in one statement:
+/// the newest `need` matches (of the kind asked, if any) by id alone; the page among them
+/// (title matches first, then newest first) after the visibility checks; and only then the
+/// page's texts and authors. Bind order: query, now, include_hidden, kind ('' for any), limit,
+/// offset, need, the query in the title alone.
 const SEARCH_SQL: &str = "
-SELECT sd.kind, sd.discussion_id, sd.comment_id, a.id AS article_id, d.article_slug, d.title,
-       CASE sd.kind WHEN 'comment' THEN c.body
-                    WHEN 'topic' THEN d.body
-                    ELSE a.lead || ' ' || a.body END AS text,
-       u.id AS author_id, u.username, u.display_name, c.status, sd.created_at, {rank} AS rank
-FROM {from}
-JOIN discussions d ON d.id = sd.discussion_id
-LEFT JOIN comments c ON c.id = sd.comment_id
-LEFT JOIN articles a ON a.discussion_id = sd.discussion_id AND sd.kind = 'article'
-LEFT JOIN users u ON u.id = CASE sd.kind WHEN 'comment' THEN c.author_id
-                                         WHEN 'topic' THEN d.author_id END
-WHERE {match}
-  AND {after} > $7
-  AND d.visible_from <= $2
-  AND (sd.kind <> 'comment' OR c.status = 'visible' OR ($3 AND c.status = 'hidden'))
-  AND ($4 = '' OR sd.kind = $4)
-ORDER BY rank DESC, sd.created_at DESC, sd.id DESC
-LIMIT $5 OFFSET $6";
+WITH {candidates},
+page AS MATERIALIZED (
+    SELECT sd.id, sd.kind, sd.discussion_id, sd.comment_id, sd.created_at, {rank} AS rank
+    FROM candidates
+    JOIN search_documents sd ON sd.id = candidates.id
+    JOIN discussions d ON d.id = sd.discussion_id
+    LEFT JOIN comments c ON c.id = sd.comment_id
+    WHERE d.visible_from <= $2
+      AND (sd.kind <> 'comment' OR c.status = 'visible' OR ($3 AND c.status = 'hidden'))
+    ORDER BY rank DESC, sd.created_at DESC, sd.id DESC
+    LIMIT $5 OFFSET $6
+)
+SELECT p.kind, p.discussion_id, p.comment_id, a.id AS article_id, d.article_slug, d.title,
+       CASE p.kind WHEN 'comment' THEN c.body
+                   WHEN 'topic' THEN d.body
+                   ELSE a.lead || ' ' || a.body END AS text,
+       u.id AS author_id, u.username, u.display_name, c.status, p.created_at
+FROM page p
+JOIN discussions d ON d.id = p.discussion_id
+LEFT JOIN comments c ON c.id = p.comment_id
+LEFT JOIN articles a ON a.discussion_id = p.discussion_id AND p.kind = 'article'
+LEFT JOIN users u ON u.id = CASE p.kind WHEN 'comment' THEN c.author_id
+                                        WHEN 'topic' THEN d.author_id END
+ORDER BY p.rank DESC, p.created_at DESC, p.id DESC";
+
+/// PostgreSQL's newest matches: walk the newest 50,000 documents, testing each
+/// (`ts_match_vq` is `@@` that the planner cannot take to the GIN index: a walk's cost is
+/// bounded whatever the statistics say; with none, right after a bulk load, the planner took a
+/// common word to be rare and read 100,000 rows through the index for every search); when they
+/// hold too few matches, the words are rare and the GIN index gives the newest of all
+/// (`id + 0` keeps the planner from walking again).
+const PG_CANDIDATES: &str = "
+recent AS MATERIALIZED (
+    SELECT id FROM search_documents
+    WHERE ts_match_vq(terms, to_tsquery('simple', $1)) AND ($4 = '' OR kind = $4)
+      AND id > (SELECT MAX(id) FROM search_documents) - 50000
+    ORDER BY id DESC LIMIT $7),
+candidates AS MATERIALIZED (
+    SELECT id FROM recent WHERE (SELECT COUNT(*) FROM recent) >= $7
+    UNION ALL
+    (SELECT id FROM search_documents
+     WHERE terms @@ to_tsquery('simple', $1) AND ($4 = '' OR kind = $4)
+       AND (SELECT COUNT(*) FROM recent) < $7
+     ORDER BY id + 0 DESC LIMIT $7))";
+
+/// PostgreSQL's newest matches among articles or topics: a walk of their own index (migration
+/// 000016, a few percent of all documents), not past every comment.
+const PG_DISCUSSION_CANDIDATES: &str = "
+candidates AS MATERIALIZED (
+    SELECT id FROM search_documents
+    WHERE comment_id IS NULL AND kind = $4 AND ts_match_vq(terms, to_tsquery('simple', $1))
+    ORDER BY id DESC LIMIT $7)";
+
+/// SQLite's newest matches: FTS5 reads the words' entries newest first and stops at `need`.
+const SQLITE_CANDIDATES: &str = "
+candidates AS MATERIALIZED (
+    SELECT rowid AS id FROM search_fts WHERE search_fts MATCH $1
+      AND ($4 = '' OR (SELECT kind FROM search_documents WHERE id = search_fts.rowid) = $4)
+    ORDER BY rowid DESC LIMIT $7)";
 
 /// The query as each backend takes it, and the same for the title alone.
 pub struct Match {
@@ -299,86 +352,46 @@ pub fn plan_for_the_values(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-/// The newest document's id (0 when there is none).
-pub fn newest_id(conn: &mut DbConn) -> QueryResult<i64> {
-    Ok(search_documents::table
-        .select(diesel::dsl::max(search_documents::id))
-        .first::<Option<i64>>(conn)?
-        .unwrap_or(0))
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// How many documents after `after` match, counting no further than `cap` (so that the count
-/// costs at most `cap` rows, whatever the query).
-pub fn matches_after(conn: &mut DbConn, q: &Match, after: i64, cap: i64) -> QueryResult<i64> {
-    let count: Count = match conn {
-        DbConn::Pg(c) => diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_documents \
-             WHERE terms @@ to_tsquery('simple', $1) AND id > $2 LIMIT $3) m",
-        )
-        .bind::<Text, _>(&q.tsquery)
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(cap)
-        .get_result(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM search_fts \
-             WHERE search_fts MATCH ?1 AND rowid > ?2 LIMIT ?3)",
-        )
-        .bind::<Text, _>(&q.fts5)
-        .bind::<BigInt, _>(after)
-        .bind::<BigInt, _>(cap)
-        .get_result(c)?,
-    };
-    Ok(count.n)
-}
-
-/// One page of results among the documents after `after`, best first.
+/// One page of results among the newest `need` matches, best first.
 #[allow(clippy::too_many_arguments)]
 pub fn search(
     conn: &mut DbConn,
     q: &Match,
-    after: i64,
+    need: i64,
     now: NaiveDateTime,
     include_hidden: bool,
     kind: Option<SearchKind>,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<HitRow>> {
+    let discussions_only = matches!(kind, Some(SearchKind::Article | SearchKind::Topic));
     let kind = kind.map_or("", SearchKind::as_str);
     let (sql, query, in_title) = match conn {
         DbConn::Pg(_) => (
             SEARCH_SQL
                 .replace(
-                    "{rank}",
-                    "CASE WHEN sd.terms @@ to_tsquery('simple', $8) THEN 1 ELSE 0 END",
+                    "{candidates}",
+                    if discussions_only {
+                        PG_DISCUSSION_CANDIDATES
+                    } else {
+                        PG_CANDIDATES
+                    },
                 )
                 .replace(
-                    "{from}",
-                    "to_tsquery('simple', $1) q CROSS JOIN search_documents sd",
-                )
-                .replace("{match}", "sd.terms @@ q")
-                .replace("{after}", "sd.id"),
+                    "{rank}",
+                    "CASE WHEN sd.terms @@ to_tsquery('simple', $8) THEN 1 ELSE 0 END",
+                ),
             &q.tsquery,
             &q.tsquery_in_title,
         ),
         DbConn::Sqlite(_) => (
             SEARCH_SQL
+                .replace("{candidates}", SQLITE_CANDIDATES)
                 .replace(
                     "{rank}",
-                    "CASE WHEN search_fts.rowid IN (SELECT rowid FROM search_fts \
-                     WHERE search_fts MATCH $8 AND rowid > $7) THEN 1 ELSE 0 END",
+                    "CASE WHEN sd.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH $8 \
+                     AND rowid >= (SELECT MIN(id) FROM candidates)) THEN 1 ELSE 0 END",
                 )
-                .replace(
-                    "{from}",
-                    "search_fts JOIN search_documents sd ON sd.id = search_fts.rowid",
-                )
-                .replace("{match}", "search_fts MATCH $1")
-                .replace("{after}", "search_fts.rowid")
                 .replace('$', "?"),
             &q.fts5,
             &q.fts5_in_title,
@@ -392,7 +405,7 @@ pub fn search(
             .bind::<Text, _>(kind)
             .bind::<BigInt, _>(limit)
             .bind::<BigInt, _>(offset)
-            .bind::<BigInt, _>(after)
+            .bind::<BigInt, _>(need)
             .bind::<Text, _>(in_title)
             .load(c)
     })

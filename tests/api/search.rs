@@ -453,3 +453,29 @@ async fn searches_are_limited_per_address() {
     // A query refused for its form costs nothing and counts nothing.
     search(&app, "!!!", "").await.problem(422);
 }
+
+/// A search ranks the newest hundred matches; one limited to a kind ranks that kind's newest,
+/// so an older topic is found among topics past a hundred newer comments (on PostgreSQL the
+/// first walks the documents newest first, the second the discussions' own index).
+#[actix_web::test]
+async fn a_kind_is_searched_past_newer_matches_of_other_kinds() {
+    let app = TestApp::spawn().await;
+    let anna = app.signed_up("anna").await;
+    let old = app.topic(&anna.access, "Зебры в зоопарке").await;
+    let other = app.topic(&anna.access, "Прочее").await;
+    let mut newest = 0;
+    for i in 0..105 {
+        newest = app
+            .commented(&anna.access, other, &format!("Зебра номер {i}."), None)
+            .await;
+    }
+    let all = found(&app, "зебра", "&limit=20").await;
+    assert_eq!(all.len(), 20, "{all:?}");
+    assert_eq!(all[0], ("comment".to_string(), newest), "{all:?}");
+    assert!(!all.contains(&("topic".to_string(), old)), "{all:?}");
+    assert_eq!(
+        found(&app, "зебра", "&type=topic").await,
+        vec![("topic".to_string(), old)]
+    );
+    assert_eq!(found(&app, "зебра", "&type=comment&limit=5").await.len(), 5);
+}
