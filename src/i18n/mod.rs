@@ -136,6 +136,11 @@ pub fn text(lang: Lang, id: &str, args: &[(&str, Arg)]) -> Option<String> {
     errors.is_empty().then(|| out.into_owned())
 }
 
+/// Whether `lang` has the message `id`.
+pub fn has(lang: Lang, id: &str) -> bool {
+    lang.bundle().has_message(id)
+}
+
 /// A date as `lang` writes it: "December 5, 2026", "5 декабря 2026".
 pub fn date(lang: Lang, day: NaiveDate) -> String {
     let month = text(lang, &format!("month-{}", day.month()), &[]).unwrap_or_default();

@@ -49,6 +49,7 @@ fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
         };
         env.add_template(name, source)
             .map_err(|e| anyhow::anyhow!("the template {name} does not compile: {e}"))?;
+        check_messages(name, source)?;
     }
     env.add_function("t", translate);
     // HTML-escaped as everywhere in Tribune: minijinja's own escaping also writes `/` as an
@@ -67,6 +68,23 @@ fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
         }
     });
     Ok(env)
+}
+
+/// Every `t("message-id", ...)` of a template names a message that every language has: a
+/// site's own template with a misspelt id is refused at start, not when its mail is made.
+fn check_messages(name: &str, source: &str) -> anyhow::Result<()> {
+    static CALL: OnceLock<regex::Regex> = OnceLock::new();
+    let call = CALL
+        .get_or_init(|| regex::Regex::new(r#"\bt\(\s*["']([^"']*)["']"#).expect("a valid pattern"));
+    for id in call.captures_iter(source).map(|c| c.extract::<1>().1[0]) {
+        if let Some(lang) = Lang::ALL.into_iter().find(|&lang| !i18n::has(lang, id)) {
+            anyhow::bail!(
+                "the template {name} asks for the message `{id}`, which {} does not have",
+                lang.as_str()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn env() -> &'static Environment<'static> {

@@ -242,6 +242,25 @@ async fn the_digest_is_written_for_each_language_with_the_sites_links() {
         .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("must show `unsubscribe`"));
+    // A template that asks for a message no language has is refused at start, naming both,
+    // even one that this command would not render (the password reset's).
+    std::fs::remove_file(templates.join("digest.txt")).unwrap();
+    std::fs::write(
+        templates.join("reset.txt"),
+        "{{ t(\"reset-heding\") }}\n{{ link }}\n",
+    )
+    .unwrap();
+    let refused = tribune_command(&app, &own)
+        .args(["newsletter", "preview", "--date", &day.to_string(), "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("reset.txt") && stderr.contains("`reset-heding`"),
+        "{stderr}"
+    );
 }
 
 fn tempfile_dir(name: &str) -> PathBuf {
