@@ -155,9 +155,10 @@ pub struct Search<'a> {
 /// (title matches, then the rest, each newest first: see `repo::search`) among the newest 100
 /// matches (or as many as the page's depth needs). Ranking every match of a common word in a
 /// million documents costs hundreds of milliseconds; the newest matches are found by walking
-/// the documents newest first (a common word) or through the index (a rare one), whichever the
-/// database expects to be cheaper. A news site's readers look for the recent first; an old
-/// text is found by words that are rare enough. Run it in a snapshot (`Db::snapshot`).
+/// the newest documents, and through the index when the words are too rare for that (see
+/// `repo::search`). A news site's readers look for the recent first; an old text is found by
+/// rarer words or by its kind. Run it in a transaction (`Db::snapshot`: the plan's `SET LOCAL`
+/// needs one).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
     let q = repo::Match::of(search.query);
     let need = (search.offset + search.limit + 1).max(RANKED_MATCHES);
