@@ -139,9 +139,6 @@ fn kind_of(kind: &str) -> SearchKind {
     }
 }
 
-/// A search ranks at least this many of the newest matches (more when the page is deeper).
-const RANKED_MATCHES: i64 = 100;
-
 /// What a search asks for.
 pub struct Search<'a> {
     pub query: &'a text::Query,
@@ -161,7 +158,7 @@ pub struct Search<'a> {
 /// needs one).
 pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, ApiError> {
     let q = repo::Match::of(search.query);
-    let need = (search.offset + search.limit + 1).max(RANKED_MATCHES);
+    let need = (search.offset + search.limit + 1).max(repo::RANKED);
     repo::plan_for_the_values(conn)?;
     Ok(repo::search(
         conn,

@@ -478,4 +478,35 @@ async fn a_kind_is_searched_past_newer_matches_of_other_kinds() {
         vec![("topic".to_string(), old)]
     );
     assert_eq!(found(&app, "зебра", "&type=comment&limit=5").await.len(), 5);
+
+    // Paging past the hundred ranked: every result once, pages only add after the others.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = search(&app, "зебра", &format!("&limit=40{cursor}"))
+            .await
+            .json();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_string(),
+                i["id"].as_i64().unwrap(),
+            )
+        }));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 106, "{seen:?}");
+    assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 106, "{seen:?}");
+    assert_eq!(seen[105], ("topic".to_string(), old), "{seen:?}");
+
+    // A wave of hidden comments hides nothing else: the newest matches are those readers see.
+    app.sql(&format!(
+        "UPDATE comments SET status = 'hidden' WHERE discussion_id = {other}"
+    ));
+    assert_eq!(
+        found(&app, "зебра", "").await,
+        vec![("topic".to_string(), old)]
+    );
 }
