@@ -164,6 +164,7 @@ pub fn find(conn: &mut DbConn, search: &Search) -> Result<Vec<repo::HitRow>, Api
         conn,
         &q,
         need,
+        repo::RANKED,
         crate::db::now(),
         search.include_hidden,
         search.kind,
@@ -188,7 +189,17 @@ pub fn find_discussions(
     repo::plan_for_the_values(conn)?;
     let mut ids = Vec::new();
     for kind in [SearchKind::Topic, SearchKind::Article] {
-        let rows = repo::search(conn, &q, i64::MAX, end, true, Some(kind), limit, 0)?;
+        let rows = repo::search(
+            conn,
+            &q,
+            i64::MAX,
+            i64::MAX,
+            end,
+            true,
+            Some(kind),
+            limit,
+            0,
+        )?;
         ids.extend(rows.into_iter().map(|row| row.discussion_id));
     }
     Ok(ids)

@@ -256,17 +256,17 @@ pub struct HitRow {
     pub created_at: NaiveDateTime,
 }
 
-/// How many of the newest matches a search ranks at least (title matches first among them).
+/// How many of the newest matches a reader's search ranks (title matches first among them).
 pub const RANKED: i64 = 100;
 
 /// What both backends' searches run; `{candidates}` (the definition of a table of that name
 /// and of what it needs) and `{title_match}` are each backend's own. Three steps in one
 /// statement: the newest `need` matches that the reader may see (of the kind asked, if any);
 /// the page among them; and only then the page's texts and authors. Title matches go first
-/// among the newest `RANKED` candidates only, the rest follow newest first (by id, the order
+/// among the newest `ranked` candidates only, the rest follow newest first (by id, the order
 /// the candidates are taken in), so a deeper page, which takes more candidates, only adds
 /// rows after those of the pages before. Bind order: query, now, include_hidden, kind ('' for
-/// any), limit, offset, need, the query in the title alone, `RANKED`.
+/// any), limit, offset, need, the query in the title alone, ranked.
 const SEARCH_SQL: &str = "
 WITH {candidates},
 page AS MATERIALIZED (
@@ -384,12 +384,14 @@ pub fn plan_for_the_values(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-/// One page of results among the newest `need` matches, best first.
+/// One page of results among the newest `need` matches, best first (title matches first among
+/// the newest `ranked`).
 #[allow(clippy::too_many_arguments)]
 pub fn search(
     conn: &mut DbConn,
     q: &Match,
     need: i64,
+    ranked: i64,
     now: NaiveDateTime,
     include_hidden: bool,
     kind: Option<SearchKind>,
@@ -436,7 +438,7 @@ pub fn search(
             .bind::<BigInt, _>(offset)
             .bind::<BigInt, _>(need)
             .bind::<Text, _>(in_title)
-            .bind::<BigInt, _>(RANKED)
+            .bind::<BigInt, _>(ranked)
             .load(c)
     })
 }

@@ -510,3 +510,31 @@ async fn a_kind_is_searched_past_newer_matches_of_other_kinds() {
         vec![("topic".to_string(), old)]
     );
 }
+
+/// Moderators' discussion search ranks every match: an old topic whose title has the word
+/// comes before a hundred newer topics that only mention it.
+#[actix_web::test]
+async fn moderators_find_an_old_title_match_first() {
+    let app = TestApp::spawn().await;
+    let anna = app.signed_up("anna").await;
+    let old = app.topic(&anna.access, "Кракен в порту").await;
+    for i in 0..101 {
+        let res = app
+            .create_topic(
+                &anna.access,
+                &format!("Новость {i}"),
+                "Говорят, видели кракена.",
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let moderator = app.with_role("mila", "moderator").await;
+    let found = app
+        .get_as(
+            &format!("/api/v1/admin/discussions?q={}", encode("кракен")),
+            &moderator.access,
+        )
+        .await
+        .json();
+    assert_eq!(found["items"][0]["id"], old, "{found}");
+}
