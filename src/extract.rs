@@ -129,10 +129,14 @@ where
     T: TryFrom<i64>,
 {
     use serde::de::Error;
+    // 2^63: every float below it in magnitude with no fraction is an i64, exactly.
+    const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
     let number = serde_json::Number::deserialize(deserializer)?;
     let whole = match (number.as_i64(), number.as_f64()) {
         (Some(n), _) => Some(n),
-        (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+        (None, Some(f)) if f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) => {
+            Some(f as i64)
+        }
         _ => None,
     };
     whole
@@ -254,6 +258,31 @@ mod tests {
         let text: Text = parse(br#"{"a":"x\u0000y","b":"\\u0000"}"#).unwrap();
         assert_eq!(text.a, "x\u{fffd}y");
         assert_eq!(text.b, "\\u0000", "an escaped backslash is not an escape");
+    }
+
+    #[test]
+    fn integers_may_be_written_with_a_zero_fraction_anywhere_in_range() {
+        #[derive(serde::Deserialize)]
+        struct Ids {
+            #[serde(deserialize_with = "integers")]
+            ids: Vec<i64>,
+        }
+        let ids: Ids = parse(br#"{"ids":[1,2.0,-9007199254740992.0,-9.2e18,9.2e18]}"#).unwrap();
+        assert_eq!(
+            ids.ids,
+            [
+                1,
+                2,
+                -9_007_199_254_740_992,
+                -9_200_000_000_000_000_000,
+                9_200_000_000_000_000_000
+            ]
+        );
+        for out in ["1.5", "9.3e18", "-9.3e18", "1e300"] {
+            let body = format!(r#"{{"ids":[{out}]}}"#);
+            let err = parse::<Ids>(body.as_bytes()).err().expect(out);
+            assert!(fields(err).contains_key("ids[0]"), "{out}");
+        }
     }
 
     #[test]
