@@ -9,7 +9,7 @@ use crate::accounts::{NewAccount, create_account};
 use crate::auth::Role;
 use crate::auth::password::Hasher;
 use crate::config::Settings;
-use crate::db::{Db, connect, run_migrations};
+use crate::db::{Checkpoints::OnCommit, Db, connect, run_migrations};
 use crate::error::ApiError;
 use crate::startup::Application;
 use crate::telemetry::init_logging;
@@ -226,7 +226,7 @@ fn purge(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let db = actix_web::rt::task::spawn_blocking({
             let settings = settings.clone();
-            move || Db::connect_and_migrate(&settings.database, 1, settings.db_timeout)
+            move || Db::connect_and_migrate(&settings.database, 1, settings.db_timeout, OnCommit)
         })
         .await??;
         let purged = db
@@ -316,7 +316,7 @@ fn create_user(
     };
     actix_web::rt::System::new().block_on(async move {
         let db = actix_web::rt::task::spawn_blocking(move || {
-            Db::connect_and_migrate(&settings.database, 1, settings.db_timeout)
+            Db::connect_and_migrate(&settings.database, 1, settings.db_timeout, OnCommit)
         })
         .await??;
         let account = NewAccount {
@@ -405,7 +405,7 @@ fn send_digest(
         );
         let (target, timeout) = (settings.database.clone(), settings.db_timeout);
         let db = actix_web::rt::task::spawn_blocking(move || {
-            Db::connect_and_migrate(&target, 2, timeout)
+            Db::connect_and_migrate(&target, 2, timeout, OnCommit)
         })
         .await??;
         crate::templates::init(settings.template_dir.as_deref())?;
@@ -445,7 +445,7 @@ struct SeedRun {
 fn seed(settings: Settings, run: SeedRun) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let db = actix_web::rt::task::spawn_blocking(move || {
-            Db::connect_and_migrate(&settings.database, 2, settings.db_timeout)
+            Db::connect_and_migrate(&settings.database, 2, settings.db_timeout, OnCommit)
         })
         .await??;
         let own = crate::seed::own_accounts(&db).await.map_err(explain)?;

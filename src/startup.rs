@@ -21,7 +21,7 @@ use crate::auth::password::Hasher;
 use crate::auth::tokens::TokenKeys;
 use crate::comments::ThreadPages;
 use crate::config::{DatabaseTarget, Secret, Settings};
-use crate::db::{Db, setting_or_insert};
+use crate::db::{Checkpoints, Db, setting_or_insert};
 use crate::discussions::feed_cache::FeedCache;
 use crate::discussions::live::{Live, StreamSlots};
 use crate::discussions::readers::Readers;
@@ -235,7 +235,7 @@ async fn connect(settings: &Settings) -> anyhow::Result<Db> {
         settings.db_timeout,
     );
     let db = actix_web::rt::task::spawn_blocking(move || {
-        Db::connect_and_migrate(&target, size, timeout)
+        Db::connect_and_migrate(&target, size, timeout, Checkpoints::Background)
     })
     .await??;
     tracing::info!(database = %settings.database.describe(), "database ready");
@@ -265,7 +265,8 @@ struct Background<'a> {
 }
 
 /// Starts the background tasks of `serve`: views, live updates, mail, the database probe,
-/// retention, notification mails, the digest scheduler. Each ends when `shutdown` turns true.
+/// SQLite's checkpoints, retention, notification mails, the digest scheduler. Each ends when
+/// `shutdown` turns true.
 fn spawn_workers(b: Background) -> Vec<JoinHandle<()>> {
     use actix_web::rt::spawn;
     let (db, settings, shutdown) = (b.db, b.settings, b.shutdown);
@@ -288,6 +289,10 @@ fn spawn_workers(b: Background) -> Vec<JoinHandle<()>> {
             shutdown.clone(),
         )),
         spawn(crate::db::health::run_probe(db.health(), shutdown.clone())),
+        spawn(crate::db::checkpoint::run_checkpointer(
+            settings.database.clone(),
+            shutdown.clone(),
+        )),
         spawn(crate::retention::run(
             db.clone(),
             settings.clone(),

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::domain::{CommentStatus, Held, SEGMENT};
-use crate::db::DbConn;
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
+use crate::db::{DbConn, cached};
 use crate::discussions::AuthorRow;
 use crate::ids::{CommentId, UserId};
 use crate::per_backend;
@@ -172,19 +172,23 @@ pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
             ))
             .get_result(pg)?;
             let path = format!("{}{id:0width$}", new.parent_path, width = SEGMENT);
-            diesel::insert_into(comments::table)
-                .values((comments::id.eq(id), comments::path.eq(path), values))
-                .execute(pg)?;
+            cached(diesel::insert_into(comments::table).values((
+                comments::id.eq(id),
+                comments::path.eq(path),
+                values,
+            )))
+            .execute(pg)?;
             Ok(id)
         }
         DbConn::Sqlite(sqlite) => {
-            let id: i64 = diesel::insert_into(comments::table)
-                .values((comments::path.eq(""), values))
-                .returning(comments::id)
-                .get_result(sqlite)?;
+            let id: i64 = cached(
+                diesel::insert_into(comments::table)
+                    .values((comments::path.eq(""), values))
+                    .returning(comments::id),
+            )
+            .get_result(sqlite)?;
             let path = format!("{}{id:0width$}", new.parent_path, width = SEGMENT);
-            diesel::update(comments::table.find(id))
-                .set(comments::path.eq(path))
+            cached(diesel::update(comments::table.find(id)).set(comments::path.eq(path)))
                 .execute(sqlite)?;
             Ok(id)
         }
@@ -196,10 +200,12 @@ pub fn insert(conn: &mut DbConn, new: &NewComment) -> QueryResult<i64> {
 /// (what makes the per-account rate limit exact). Returns `(username, display_name)`.
 pub fn count_author(conn: &mut DbConn, user_id: i64, delta: i64) -> QueryResult<(String, String)> {
     per_backend!(conn, |c| {
-        diesel::update(users::table.find(user_id))
-            .set(users::comments_count.eq(users::comments_count + delta))
-            .returning((users::username, users::display_name))
-            .get_result(c)
+        cached(
+            diesel::update(users::table.find(user_id))
+                .set(users::comments_count.eq(users::comments_count + delta))
+                .returning((users::username, users::display_name)),
+        )
+        .get_result(c)
     })
 }
 

@@ -9,10 +9,15 @@
 //!   `BEGIN IMMEDIATE`, so a read that turns into a write cannot fail with SQLITE_BUSY halfway.
 //! * Migrations are embedded from `migrations/sqlite` and `migrations/postgres` (same names).
 
+pub mod cached;
+pub mod checkpoint;
+mod group_commit;
 pub mod health;
 pub mod repo;
 pub mod schema;
 
+pub use cached::cached;
+pub use checkpoint::Checkpoints;
 pub use repo::setting_or_insert;
 
 use std::ops::{Deref, DerefMut};
@@ -100,6 +105,8 @@ pub struct Manager {
     /// The health probe's count of failures ([`health::Health::failures`]): a pooled
     /// connection made before the latest one may have died with the database.
     failures: Arc<AtomicU64>,
+    /// SQLite: who copies the write-ahead log into the database.
+    checkpoints: Checkpoints,
 }
 
 impl Manager {
@@ -108,6 +115,7 @@ impl Manager {
             target,
             create: true,
             failures: Arc::default(),
+            checkpoints: Checkpoints::OnCommit,
         }
     }
 
@@ -145,6 +153,10 @@ impl Manager {
                     SqliteConnection::establish(&name).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
+                if self.checkpoints == Checkpoints::Background {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                        .map_err(r2d2::Error::QueryError)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -226,6 +238,8 @@ pub struct Db {
     /// before a request that has waited longer, which made a long tail under load), and on
     /// the async side, so that waiting holds no blocking thread.
     turns: Arc<tokio::sync::Semaphore>,
+    /// SQLite: the transactions waiting for the write lock, committed together.
+    writes: Option<Arc<group_commit::GroupCommit>>,
 }
 
 /// How often a request waiting for a connection looks at the database's health again.
@@ -270,6 +284,7 @@ impl Db {
         target: &DatabaseTarget,
         pool_size: u32,
         timeout: Duration,
+        checkpoints: Checkpoints,
     ) -> anyhow::Result<Db> {
         let mut conn = connect(target)?;
         run_migrations(&mut conn)?;
@@ -283,6 +298,7 @@ impl Db {
         let health = Arc::new(health::Health::new(target));
         let manager = Manager {
             failures: health.failure_count(),
+            checkpoints,
             ..Manager::existing_only(health::with_timeouts(target, 5))
         };
         let pool = r2d2::Pool::builder()
@@ -297,6 +313,7 @@ impl Db {
             health,
             timeout,
             turns: Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
+            writes: matches!(target, DatabaseTarget::Sqlite(_)).then(Arc::default),
         })
     }
 
@@ -385,12 +402,17 @@ impl Db {
     }
 
     /// Runs `f` inside one transaction: committed if it returns `Ok`, rolled back otherwise.
+    /// On SQLite, in a savepoint of a transaction shared with the other writes waiting for
+    /// the lock (see [`group_commit`]); the result comes after the commit either way.
     pub async fn tx<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| transaction(conn, f)).await
+        let Some(writes) = self.writes.clone() else {
+            return self.run(move |conn| transaction(conn, f)).await;
+        };
+        group_commit::tx(self, writes, f).await
     }
 
     /// Checks that the database answers within `timeout`, for `/readyz`: at once `503` while

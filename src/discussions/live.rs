@@ -144,16 +144,12 @@ impl Live {
         F: FnOnce(&mut crate::db::DbConn) -> Result<(T, E), crate::error::ApiError>
             + Send
             + 'static,
-        E: IntoIterator<Item = String>,
+        E: IntoIterator<Item = String> + Send + 'static,
         T: Send + 'static,
     {
-        let live = self.clone();
-        db.run(move |conn| {
-            let (value, event) = crate::db::transaction(conn, f)?;
-            live.publish_all(event);
-            Ok(value)
-        })
-        .await
+        let (value, events) = db.tx(f).await?;
+        self.publish_all(events);
+        Ok(value)
     }
 
     /// An SSE body: `event: discussion` lines as changes happen, a keep-alive comment every

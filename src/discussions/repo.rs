@@ -5,8 +5,8 @@ use diesel::IntoSql;
 use diesel::prelude::*;
 
 use super::domain::Kind;
-use crate::db::DbConn;
 use crate::db::schema::{discussions, users};
+use crate::db::{DbConn, cached};
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -401,11 +401,13 @@ pub fn comment_added(
                 .le(at)
                 .or(include_scheduled.into_sql::<diesel::sql_types::Bool>()),
         );
-    per_backend!(conn, |c| diesel::update(discussions::table.filter(open))
-        .set(changes)
-        .returning(Discussion::as_returning())
-        .get_result(c)
-        .optional())
+    per_backend!(conn, |c| cached(
+        diesel::update(discussions::table.filter(open))
+            .set(changes)
+            .returning(Discussion::as_returning())
+    )
+    .get_result(c)
+    .optional())
 }
 
 /// A held comment was approved: `replies` moves by one and `last_activity_at` to `at`, whether

@@ -7,8 +7,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
-use crate::db::DbConn;
 use crate::db::schema::{articles, comments, discussions, search_documents, settings};
+use crate::db::{DbConn, cached};
 
 use super::SearchKind;
 
@@ -71,9 +71,7 @@ pub fn put_discussion(conn: &mut DbConn, doc: &NewDocument) -> QueryResult<()> {
 
 /// A new comment's document.
 pub fn insert_comment(conn: &mut DbConn, doc: &NewDocument) -> QueryResult<()> {
-    diesel::insert_into(search_documents::table)
-        .values(doc)
-        .execute(conn)?;
+    cached(diesel::insert_into(search_documents::table).values(doc)).execute(conn)?;
     Ok(())
 }
 

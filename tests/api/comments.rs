@@ -605,6 +605,54 @@ async fn counters_hold_under_concurrent_writers() {
     app.assert_counters_match_a_recount();
 }
 
+/// On SQLite, writes waiting for the lock share a transaction, each in a savepoint: one that
+/// fails after it has written (a reply to another discussion's comment is refused after the
+/// discussion's counter moved) must be undone alone, and every acknowledged one kept.
+#[actix_web::test]
+async fn a_failed_write_among_concurrent_ones_is_undone_alone() {
+    let app = TestApp::spawn_with(&[("TRIBUNE_WORKERS", "2")]).await;
+    let mut users = Vec::new();
+    for name in ["user1", "user2", "user3", "user4"] {
+        users.push(app.signed_up(name).await);
+    }
+    let topic = app.topic(&users[0].access, "Busy").await;
+    let root = app.commented(&users[0].access, topic, "root", None).await;
+    let elsewhere = app.topic(&users[1].access, "Elsewhere").await;
+    let foreign = app
+        .commented(&users[1].access, elsewhere, "not here", None)
+        .await;
+    let posts = users.iter().flat_map(|user| {
+        let app = &app;
+        (0..9).map(move |n| async move {
+            let parent = [None, Some(root), Some(foreign)][n % 3];
+            app.comment(&user.access, topic, &format!("comment {n}"), parent)
+                .await
+        })
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    let mut created = Vec::new();
+    for (n, res) in answers.iter().enumerate() {
+        if n % 9 % 3 == 2 {
+            let problem = res.problem(422);
+            assert!(problem["errors"]["parent_id"].is_array(), "{problem}");
+        } else {
+            assert_eq!(res.status, 201, "{}", res.text());
+            created.push(res.json()["id"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(created.len(), 24);
+    let discussion = app
+        .get(&format!("/api/v1/discussions/{topic}"))
+        .await
+        .json();
+    assert_eq!(discussion["replies"], 1 + 24);
+    for id in created {
+        let res = app.get(&format!("/api/v1/comments/{id}")).await;
+        assert_eq!(res.status, 200, "comment {id} was acknowledged and lost");
+    }
+    app.assert_counters_match_a_recount();
+}
+
 #[actix_web::test]
 async fn a_page_never_carries_more_than_the_cap_and_big_threads_continue() {
     let app = TestApp::spawn_with(&[("TRIBUNE_COMMENT_PAGE_MAX", "5")]).await;

@@ -593,7 +593,12 @@ impl TestApp {
         }
         let target = tribune::config::DatabaseTarget::parse(&self.db.url).unwrap();
         let db = actix_web::rt::task::spawn_blocking(move || {
-            tribune::db::Db::connect_and_migrate(&target, 1, Duration::from_secs(5))
+            tribune::db::Db::connect_and_migrate(
+                &target,
+                1,
+                Duration::from_secs(5),
+                tribune::db::Checkpoints::OnCommit,
+            )
         })
         .await
         .unwrap()

@@ -1,0 +1,231 @@
+//! SQLite: the writes that wait for the write lock are committed together.
+//!
+//! SQLite lets one writer in at a time, and a commit costs what the pages it wrote cost: the
+//! tail pages of the comments table and its indexes, the discussion's row and its place in
+//! the feed's index, a new segment of the search index. Posting a comment wrote about 100 KB
+//! that way, and writers spent their turn writing the same pages again one after another
+//! (measured: 37 % of both cores idle while eight clients posted, the write lock the limit).
+//!
+//! So [`super::Db::tx`] on SQLite queues its work here, and whichever queued writer gets the
+//! lock first runs every queued work in one transaction, each in a savepoint of its own: a work
+//! that fails (or panics) is rolled back alone, exactly as its own transaction would have been,
+//! and the others go on. Each caller hears its result only after the commit: nothing is
+//! acknowledged before it is durable, and a failed commit fails every work of the batch. The
+//! works of a batch run one after the other, each seeing the ones before it, as they would if
+//! each had committed on its own in that order.
+//!
+//! Every queued work has its own caller's blocking task coming for the lock, so no work waits
+//! for a writer that will not come; a caller that finds its work already done returns at once.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::result::Error as DieselError;
+
+use super::{Db, DbConn, SQLITE_WRITER, checkout};
+use crate::error::ApiError;
+
+/// At most this many works share a commit: each waits for the whole batch.
+const MAX_BATCH: usize = 32;
+
+/// What a work's caller is told once the batch's fate is known.
+type Deliver = Box<dyn FnOnce(Result<(), &DieselError>) + Send>;
+
+/// A queued work: run on the batch's connection (or told why it cannot run), it answers
+/// whether the transaction is still sound and how to tell its caller.
+type Work = Box<dyn for<'a> FnOnce(Result<&'a mut DbConn, ApiError>) -> (bool, Deliver) + Send>;
+
+/// [`super::Db::tx`] on SQLite: `f` queued, and this caller's turn at the lock taken (see the
+/// module's documentation).
+pub(super) async fn tx<T, F>(db: &Db, writes: Arc<GroupCommit>, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let turn = db.turn().await?;
+    let (answer, result) = tokio::sync::oneshot::channel();
+    // No await from here to the blocking task's start: every queued work has a writer
+    // coming for the lock.
+    let id = writes.push(f, answer);
+    let (pool, health, timeout) = (db.pool.clone(), db.health.clone(), db.timeout);
+    drop(actix_web::web::block(move || {
+        match checkout(&pool, &health, timeout) {
+            Err(e) => writes.give_up(id, e),
+            Ok(mut conn) => {
+                let _writer = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
+                writes.run_queued(&mut conn);
+            }
+        }
+        drop(turn);
+    }));
+    result.await.map_err(|_| {
+        ApiError::internal(anyhow::anyhow!("a batched write ended without an answer"))
+    })?
+}
+
+/// The works waiting for the write lock, in arrival order.
+#[derive(Default)]
+pub struct GroupCommit {
+    queue: Mutex<VecDeque<(u64, Work)>>,
+    next_id: AtomicU64,
+}
+
+impl GroupCommit {
+    /// Queues `f`; `answer` receives its result after the commit. Returns the work's number,
+    /// for [`GroupCommit::give_up`].
+    pub fn push<T, F>(&self, f: F, answer: tokio::sync::oneshot::Sender<Result<T, ApiError>>) -> u64
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let work: Work = Box::new(move |conn| {
+            let conn = match conn {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let _ = answer.send(Err(e));
+                    return (true, Box::new(|_| ()));
+                }
+            };
+            let (result, sound) = in_savepoint(conn, f);
+            let deliver: Deliver = Box::new(move |committed| {
+                let result = match (result, committed) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(e)) => Err(ApiError::from(copy(e))),
+                    (Err(e), _) => Err(e),
+                };
+                // The caller may have gone (a timeout): the work is done all the same.
+                let _ = answer.send(result);
+            });
+            (sound, deliver)
+        });
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.lock_queue().push_back((id, work));
+        id
+    }
+
+    /// The caller of work `id` could not get a connection: it is told so, unless a batch has
+    /// taken the work already.
+    pub fn give_up(&self, id: u64, error: ApiError) {
+        let work = {
+            let mut queue = self.lock_queue();
+            let at = queue.iter().position(|(queued, _)| *queued == id);
+            at.and_then(|at| queue.remove(at))
+        };
+        if let Some((_, work)) = work {
+            let (_, deliver) = work(Err(error));
+            deliver(Ok(()));
+        }
+    }
+
+    /// Runs every queued work on `conn`, which holds the process's write turn: in batches of
+    /// [`MAX_BATCH`], one transaction each, until the queue is empty.
+    pub fn run_queued(&self, conn: &mut DbConn) {
+        loop {
+            let batch: Vec<Work> = {
+                let mut queue = self.lock_queue();
+                let n = queue.len().min(MAX_BATCH);
+                queue.drain(..n).map(|(_, work)| work).collect()
+            };
+            if batch.is_empty() {
+                return;
+            }
+            run_batch(conn, batch);
+        }
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<(u64, Work)>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One transaction for `batch`. A work that leaves the transaction unsound (its savepoint
+/// could not be rolled back) ends it: what ran before is rolled back and told so, and the
+/// rest go on in a new transaction.
+fn run_batch(conn: &mut DbConn, batch: Vec<Work>) {
+    let mut works = batch.into_iter().peekable();
+    while works.peek().is_some() {
+        if let Err(e) = crate::per_backend!(&mut *conn, |c| {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }) {
+            for work in works.by_ref() {
+                let (_, deliver) = work(Err(ApiError::from(copy(&e))));
+                deliver(Ok(()));
+            }
+            return;
+        }
+        let mut delivers = Vec::new();
+        let mut sound = true;
+        for work in works.by_ref() {
+            let (still_sound, deliver) = work(Ok(conn));
+            delivers.push(deliver);
+            if !still_sound {
+                sound = false;
+                break;
+            }
+        }
+        let outcome = if sound {
+            crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::commit_transaction(
+                c
+            ))
+        } else {
+            Err(DieselError::RollbackTransaction)
+        };
+        if outcome.is_err() {
+            let _ = crate::per_backend!(&mut *conn, |c| {
+                AnsiTransactionManager::rollback_transaction(c)
+            });
+        }
+        for deliver in delivers {
+            deliver(outcome.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// Runs `f` in a savepoint: released when it returns `Ok`, rolled back when it returns an
+/// error or panics. Also answers whether the transaction is still sound.
+fn in_savepoint<T, F>(conn: &mut DbConn, f: F) -> (Result<T, ApiError>, bool)
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    if let Err(e) =
+        crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::begin_transaction(c))
+    {
+        return (Err(e.into()), false);
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| f(&mut *conn))).unwrap_or_else(|_| {
+        Err(ApiError::internal(anyhow::anyhow!(
+            "a database write panicked"
+        )))
+    });
+    let ended = match &result {
+        Ok(_) => crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::commit_transaction(
+            c
+        )),
+        Err(_) => {
+            crate::per_backend!(
+                &mut *conn,
+                |c| AnsiTransactionManager::rollback_transaction(c)
+            )
+        }
+    };
+    match ended {
+        Ok(()) => (result, true),
+        Err(e) => (result.and(Err(e.into())), false),
+    }
+}
+
+/// A copy of a failed commit's error, for each caller of the batch.
+fn copy(error: &DieselError) -> DieselError {
+    match error {
+        DieselError::DatabaseError(kind, info) => {
+            DieselError::DatabaseError(*kind, Box::new(info.message().to_string()))
+        }
+        other => DieselError::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new(other.to_string()),
+        ),
+    }
+}
