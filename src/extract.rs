@@ -129,14 +129,14 @@ where
     T: TryFrom<i64>,
 {
     use serde::de::Error;
-    // 2^63: every float below it in magnitude with no fraction is an i64, exactly.
+    // 2^63: every float below it in magnitude with no fraction is an i64, exactly. Both ends
+    // are excluded: an integer just past i64's range (-2^63 - 1) parses as the float -2^63,
+    // so i64::MIN itself is taken only when written as an integer.
     const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
     let number = serde_json::Number::deserialize(deserializer)?;
     let whole = match (number.as_i64(), number.as_f64()) {
         (Some(n), _) => Some(n),
-        (None, Some(f)) if f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) => {
-            Some(f as i64)
-        }
+        (None, Some(f)) if f.fract() == 0.0 && f.abs() < I64_BOUND => Some(f as i64),
         _ => None,
     };
     whole
@@ -278,7 +278,11 @@ mod tests {
                 9_200_000_000_000_000_000
             ]
         );
-        for out in ["1.5", "9.3e18", "-9.3e18", "1e300"] {
+        let past_the_ends = ["-9223372036854775809", "9223372036854775808"];
+        for out in ["1.5", "9.3e18", "-9.3e18", "1e300"]
+            .into_iter()
+            .chain(past_the_ends)
+        {
             let body = format!(r#"{{"ids":[{out}]}}"#);
             let err = parse::<Ids>(body.as_bytes()).err().expect(out);
             assert!(fields(err).contains_key("ids[0]"), "{out}");
