@@ -3,8 +3,8 @@
 //! By default SQLite checkpoints inside the commit that takes the log past 1,000 pages: that
 //! writer copies the log into the database while every other writer waits for its lock (4.5 %
 //! of the server's time when posting comments, all of it in the one serialized section). The
-//! server's pooled connections turn that off (`wal_autocheckpoint = 0`, see
-//! [`Checkpoints`]) and this task runs a passive checkpoint every
+//! server's pooled connections leave that to a backstop far out
+//! ([`AUTOCHECKPOINT_BACKSTOP`], see [`Checkpoints`]) and this task runs a passive checkpoint every
 //! [`CHECKPOINT_EVERY`] on a connection of its own instead: it takes no writer's lock and
 //! waits for nobody, and a page written many times between two checkpoints is copied once.
 //! Command-line tools keep SQLite's own checkpoints.
@@ -28,6 +28,10 @@ pub enum Checkpoints {
     /// The server's own task ([`run_checkpointer`]), outside every writer's turn.
     Background,
 }
+
+/// The server's connections checkpoint on commit only past 10,000 pages (40 MB), a backstop
+/// should this task fall behind or fail (SQLite's default is 1,000 pages).
+pub const AUTOCHECKPOINT_BACKSTOP: &str = "PRAGMA wal_autocheckpoint = 10000";
 
 /// How often the log is copied. At 1,000 comments a second the log grows by about 30,000
 /// pages a second; a tenth of a second keeps it near 12 MB.

@@ -133,6 +133,11 @@ impl GroupCommit {
                 return;
             }
             run_batch(conn, batch);
+            // A connection left in a transaction it could not end serves no one: the works
+            // still queued have their own writers coming, on other connections.
+            if depth(conn).is_some() || diesel::r2d2::R2D2Connection::is_broken(conn) {
+                return;
+            }
         }
     }
 
@@ -142,11 +147,20 @@ impl GroupCommit {
 }
 
 /// One transaction for `batch`. A work that leaves the transaction unsound (its savepoint
-/// could not be rolled back) ends it: what ran before is rolled back and told so, and the
-/// rest go on in a new transaction.
+/// could not be ended, or it left a transaction of its own open) ends it: what ran before is
+/// rolled back and told so, and the rest go on in a new transaction.
 fn run_batch(conn: &mut DbConn, batch: Vec<Work>) {
     let mut works = batch.into_iter().peekable();
     while works.peek().is_some() {
+        if depth(conn).is_some() {
+            for work in works.by_ref() {
+                let (_, deliver) = work(Err(ApiError::Unavailable(anyhow::anyhow!(
+                    "the connection is stuck in a transaction"
+                ))));
+                deliver(Ok(()));
+            }
+            return;
+        }
         if let Err(e) = crate::per_backend!(&mut *conn, |c| {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
         }) {
@@ -166,7 +180,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Work>) {
                 break;
             }
         }
-        let outcome = if sound {
+        let outcome = if sound && depth(conn) == Some(1) {
             crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::commit_transaction(
                 c
             ))
@@ -174,9 +188,7 @@ fn run_batch(conn: &mut DbConn, batch: Vec<Work>) {
             Err(DieselError::RollbackTransaction)
         };
         if outcome.is_err() {
-            let _ = crate::per_backend!(&mut *conn, |c| {
-                AnsiTransactionManager::rollback_transaction(c)
-            });
+            roll_back_everything(conn);
         }
         for deliver in delivers {
             deliver(outcome.as_ref().map(|_| ()));
@@ -190,16 +202,26 @@ fn in_savepoint<T, F>(conn: &mut DbConn, f: F) -> (Result<T, ApiError>, bool)
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
+    let base = depth(conn);
     if let Err(e) =
         crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::begin_transaction(c))
     {
         return (Err(e.into()), false);
     }
+    let own = depth(conn);
     let result = catch_unwind(AssertUnwindSafe(|| f(&mut *conn))).unwrap_or_else(|_| {
         Err(ApiError::internal(anyhow::anyhow!(
             "a database write panicked"
         )))
     });
+    // A transaction `f` opened and left open (a panic inside it): the work cannot be ended
+    // alone, so the batch is rolled back.
+    if depth(conn) != own {
+        let left_open = Err(ApiError::internal(anyhow::anyhow!(
+            "a database write left a transaction open"
+        )));
+        return (result.and(left_open), false);
+    }
     let ended = match &result {
         Ok(_) => crate::per_backend!(&mut *conn, |c| AnsiTransactionManager::commit_transaction(
             c
@@ -212,8 +234,34 @@ where
         }
     };
     match ended {
-        Ok(()) => (result, true),
+        Ok(()) if depth(conn) == base => (result, true),
+        Ok(()) => (result, false),
         Err(e) => (result.and(Err(e.into())), false),
+    }
+}
+
+/// How deep in transactions `conn` is, as diesel counts: `None` outside any, 1 in the batch's
+/// transaction, 2 in a work's savepoint.
+fn depth(conn: &mut DbConn) -> Option<u32> {
+    crate::per_backend!(&mut *conn, |c| {
+        AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .map(|depth| depth.get())
+    })
+}
+
+/// Rolls back every level of the connection's transaction, the batch's own included.
+fn roll_back_everything(conn: &mut DbConn) {
+    while depth(conn).is_some() {
+        let rolled = crate::per_backend!(&mut *conn, |c| {
+            AnsiTransactionManager::rollback_transaction(c)
+        });
+        if rolled.is_err() {
+            // Broken: the pool drops the connection (and SQLite rolls back) when it returns.
+            return;
+        }
     }
 }
 

@@ -154,7 +154,7 @@ impl Manager {
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
                 if self.checkpoints == Checkpoints::Background {
-                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+                    conn.batch_execute(checkpoint::AUTOCHECKPOINT_BACKSTOP)
                         .map_err(r2d2::Error::QueryError)?;
                 }
                 Ok(DbConn::Sqlite(conn))

@@ -134,8 +134,8 @@ impl Live {
         }
     }
 
-    /// Runs `f` in a transaction and publishes the event it returns right after the commit, on
-    /// the same blocking thread: a request cancelled meanwhile (a timeout, a client gone) still
+    /// Runs `f` in a transaction and publishes the event it returns right after the commit, in
+    /// a task of its own: a request cancelled meanwhile (a timeout, a client gone) still
     /// announces what it committed.
     /// The events are any collection of texts: `Option<String>` for one discussion's event,
     /// a `Vec` when a change also notifies readers ([`personal`]).
@@ -147,9 +147,14 @@ impl Live {
         E: IntoIterator<Item = String> + Send + 'static,
         T: Send + 'static,
     {
-        let (value, events) = db.tx(f).await?;
-        self.publish_all(events);
-        Ok(value)
+        let (live, db) = (self.clone(), db.clone());
+        actix_web::rt::spawn(async move {
+            let (value, events) = db.tx(f).await?;
+            live.publish_all(events);
+            Ok(value)
+        })
+        .await
+        .map_err(|e| crate::error::ApiError::internal(anyhow::anyhow!("write task failed: {e}")))?
     }
 
     /// An SSE body: `event: discussion` lines as changes happen, a keep-alive comment every
