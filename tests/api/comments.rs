@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, Tokens};
 
 fn ids(items: &Value) -> Vec<i64> {
     items
@@ -566,8 +566,8 @@ async fn an_account_may_post_a_few_comments_a_minute() {
     app.assert_counters_match_a_recount();
 }
 
-#[actix_web::test]
-async fn counters_hold_under_concurrent_writers() {
+/// A server with two workers, four signed-up readers, their topic and its first comment.
+async fn busy_topic() -> (TestApp, Vec<Tokens>, i64, i64) {
     let app = TestApp::spawn_with(&[("TRIBUNE_WORKERS", "2")]).await;
     let mut users = Vec::new();
     for name in ["user1", "user2", "user3", "user4"] {
@@ -575,6 +575,12 @@ async fn counters_hold_under_concurrent_writers() {
     }
     let topic = app.topic(&users[0].access, "Busy").await;
     let root = app.commented(&users[0].access, topic, "root", None).await;
+    (app, users, topic, root)
+}
+
+#[actix_web::test]
+async fn counters_hold_under_concurrent_writers() {
+    let (app, users, topic, root) = busy_topic().await;
     let posts = users.iter().flat_map(|user| {
         let app = &app;
         (0..8).map(move |n| async move {
@@ -610,13 +616,7 @@ async fn counters_hold_under_concurrent_writers() {
 /// discussion's counter moved) must be undone alone, and every acknowledged one kept.
 #[actix_web::test]
 async fn a_failed_write_among_concurrent_ones_is_undone_alone() {
-    let app = TestApp::spawn_with(&[("TRIBUNE_WORKERS", "2")]).await;
-    let mut users = Vec::new();
-    for name in ["user1", "user2", "user3", "user4"] {
-        users.push(app.signed_up(name).await);
-    }
-    let topic = app.topic(&users[0].access, "Busy").await;
-    let root = app.commented(&users[0].access, topic, "root", None).await;
+    let (app, users, topic, root) = busy_topic().await;
     let elsewhere = app.topic(&users[1].access, "Elsewhere").await;
     let foreign = app
         .commented(&users[1].access, elsewhere, "not here", None)
