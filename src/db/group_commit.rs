@@ -93,6 +93,10 @@ impl GroupCommit {
             let deliver: Deliver = Box::new(move |committed| {
                 let result = match (result, committed) {
                     (Ok(value), Ok(())) => Ok(value),
+                    // Rolled back for another work's fault: retryable, 503.
+                    (Ok(_), Err(DieselError::RollbackTransaction)) => Err(ApiError::Unavailable(
+                        anyhow::anyhow!("the write was rolled back with its batch"),
+                    )),
                     (Ok(_), Err(e)) => Err(ApiError::from(copy(e))),
                     (Err(e), _) => Err(e),
                 };
