@@ -128,7 +128,8 @@ fn slug_rule(slug: &str) -> Result<(), ValidationError> {
 fn image_url_rule(url: &str) -> Result<(), ValidationError> {
     let ok = url.len() <= 2_000
         && (url.starts_with("https://") || url.starts_with("http://"))
-        && !url.contains(char::is_whitespace);
+        // No spaces or control characters (the schema's pattern says the same).
+        && !url.contains(|c: char| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {
@@ -191,7 +192,7 @@ pub struct NewArticleRequest {
     #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
     pub source: Option<String>,
     #[validate(custom(function = "image_url_rule"))]
-    #[schema(max_length = 2000, pattern = r"^https?://\S*$")]
+    #[schema(max_length = 2000, pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub image_url: Option<String>,
     #[validate(custom(function = "short_rule"))]
     #[schema(min_length = 1, max_length = 300, pattern = r"\S")]
@@ -235,7 +236,7 @@ pub struct ArticleUpdate {
     #[schema(value_type = Option<String>, min_length = 1, max_length = 300, pattern = r"\S")]
     pub source: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^https?://\S*$")]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub image_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 1, max_length = 300, pattern = r"\S")]

@@ -206,6 +206,14 @@ async fn article_fields_are_validated() {
     for field in ["image_url", "tags", "title"] {
         assert!(problem["errors"][field].is_array(), "{field}: {problem}");
     }
+    // Control characters are refused, as the schema's pattern says (U+0085 is one).
+    let mut body = article("Controls");
+    body["image_url"] = json!("http://x\u{0085}y");
+    let problem = app.create_article(&editor.access, &body).await.problem(422);
+    assert!(problem["errors"]["image_url"].is_array(), "{problem}");
+    body["image_url"] = json!("http://x\u{0007}y");
+    let problem = app.create_article(&editor.access, &body).await.problem(422);
+    assert!(problem["errors"]["image_url"].is_array(), "{problem}");
     app.get("/api/v1/articles?cursor=garbage")
         .await
         .problem(400);
