@@ -235,11 +235,14 @@ async fn the_digest_is_written_for_each_language_with_the_sites_links() {
     );
     // One that loses the unsubscribe link is refused: no subscriber gets a digest to stay in.
     std::fs::write(templates.join("digest.txt"), "{{ site_name }}\n").unwrap();
-    let refused = tribune_command(&app, &own)
-        .args(["newsletter", "preview", "--date", &day.to_string(), "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let preview = || {
+        tribune_command(&app, &own)
+            .args(["newsletter", "preview", "--date", &day.to_string(), "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let refused = preview();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("must show `unsubscribe`"));
     // A template that asks for a message no language has is refused at start, naming both,
@@ -250,11 +253,7 @@ async fn the_digest_is_written_for_each_language_with_the_sites_links() {
         "{{ t(\"reset-heding\") }}\n{{ link }}\n",
     )
     .unwrap();
-    let refused = tribune_command(&app, &own)
-        .args(["newsletter", "preview", "--date", &day.to_string(), "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let refused = preview();
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
