@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::domain::{CommentStatus, Held, SEGMENT};
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
-use crate::db::{DbConn, cached};
+use crate::db::{DbConn, Stamp, cached};
 use crate::discussions::AuthorRow;
 use crate::ids::{CommentId, UserId};
 use crate::per_backend;
@@ -27,6 +27,7 @@ pub struct Comment {
     #[diesel(deserialize_as = String)]
     pub status: CommentStatus,
     pub score: i64,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
     pub edited_at: Option<NaiveDateTime>,
 }

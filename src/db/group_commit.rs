@@ -51,7 +51,7 @@ where
     // coming for the lock.
     let id = writes.push(f, answer);
     let (pool, health, timeout) = (db.pool.clone(), db.health.clone(), db.timeout);
-    drop(actix_web::web::block(move || {
+    db.threads.spawn(move || {
         match checkout(&pool, &health, timeout) {
             Err(e) => writes.give_up(id, e),
             Ok(mut conn) => {
@@ -60,7 +60,7 @@ where
             }
         }
         drop(turn);
-    }));
+    });
     result.await.map_err(|_| {
         ApiError::internal(anyhow::anyhow!("a batched write ended without an answer"))
     })?

@@ -3,7 +3,7 @@
 //! * [`DbConn`] is a diesel `MultiConnection`: queries written once run on both backends. Where
 //!   a query must differ, a repo function matches on the variant (see [`per_backend!`]), and
 //!   nowhere else.
-//! * [`Db`] owns the r2d2 pool and runs closures on actix's blocking pool: [`Db::run`] for reads
+//! * [`Db`] owns the r2d2 pool and runs closures on its own threads (`threads`): [`Db::run`] for reads
 //!   and single statements, [`Db::tx`] for a transaction, [`Db::snapshot`] for reads that must
 //!   see one instant. On SQLite a transaction starts with
 //!   `BEGIN IMMEDIATE`, so a read that turns into a write cannot fail with SQLITE_BUSY halfway.
@@ -15,10 +15,13 @@ mod group_commit;
 pub mod health;
 pub mod repo;
 pub mod schema;
+mod stamp;
+mod threads;
 
 pub use cached::cached;
 pub use checkpoint::Checkpoints;
 pub use repo::setting_or_insert;
+pub use stamp::Stamp;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -240,6 +243,8 @@ pub struct Db {
     turns: Arc<tokio::sync::Semaphore>,
     /// SQLite: the transactions waiting for the write lock, committed together.
     writes: Option<Arc<group_commit::GroupCommit>>,
+    /// Where closures run: one thread per connection.
+    threads: threads::Threads,
 }
 
 /// How often a request waiting for a connection looks at the database's health again.
@@ -314,6 +319,7 @@ impl Db {
             timeout,
             turns: Arc::new(tokio::sync::Semaphore::new(pool_size as usize)),
             writes: matches!(target, DatabaseTarget::Sqlite(_)).then(Arc::default),
+            threads: threads::Threads::new(pool_size as usize)?,
         })
     }
 
@@ -330,7 +336,7 @@ impl Db {
         self.pool.state()
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
+    /// Runs `f` with a pooled connection on a database thread.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
@@ -338,15 +344,16 @@ impl Db {
     {
         let turn = self.turn().await?;
         let (pool, health, timeout) = (self.pool.clone(), self.health.clone(), self.timeout);
-        actix_web::web::block(move || {
-            let mut conn = checkout(&pool, &health, timeout)?;
-            let result = f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e));
-            drop(conn);
-            drop(turn);
-            result
-        })
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        self.threads
+            .run(move || {
+                let mut conn = checkout(&pool, &health, timeout)?;
+                let result = f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e));
+                drop(conn);
+                drop(turn);
+                result
+            })
+            .await
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("a database task panicked")))?
     }
 
     /// This request's turn at the pool, in arrival order: at once `503` while the database is

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::domain::Kind;
 use crate::db::schema::{discussions, users};
-use crate::db::{DbConn, cached};
+use crate::db::{DbConn, Stamp, cached};
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -93,7 +93,9 @@ pub struct FeedRow {
     pub replies: i64,
     pub pinned: bool,
     pub locked: bool,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub last_activity_at: NaiveDateTime,
 }
 
