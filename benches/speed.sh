@@ -129,6 +129,12 @@ check "2. feed page 1, cache off, >= $want_feed of /healthz ($feed_min on the re
 for key in feed thread signed feed0 feedw threadw; do
   check "3. p99 <= 10 x p50 ($key)" "$(tail_ok $key)" "p50 ${p50[$key]}, p99 ${p99[$key]}"
 done
+# Not a target: the tail of /healthz itself, which does no work, is the machine's own (the
+# scheduler of 2 cores shared by wrk, the server and the database). A read whose ratio fails
+# where /healthz's fails too is at the machine's floor, not slowed by its own work.
+for key in healthz healthz0; do
+  echo "info  3. the ceiling's own tail ($key): p50 ${p50[$key]}, p99 ${p99[$key]}: $(ratio "$(ms "${p99[$key]}")" "$(ms "${p50[$key]}")") x"
+done
 got=$(ratio "${rps[feedw]}" "${rps[healthz]}")
 check "4. feed under writes >= half of target 2" "$(ge "$got" "$(awk -v w="$want_feed" 'BEGIN { print w / 2 }')")" "$got (${rps[feedw]}/s)"
 got=$(ratio "${rps[threadw]}" "${rps[healthz]}")
