@@ -37,6 +37,9 @@ pub const AUTOCHECKPOINT_BACKSTOP: &str = "PRAGMA wal_autocheckpoint = 10000";
 /// pages a second; a tenth of a second keeps it near 12 MB.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
+/// After this many failures in a row, the pause between tries stops doubling (100 ms << 7).
+const MAX_BACKOFF: u32 = 7;
+
 /// One passive checkpoint on `conn` (made first when there is none); the connection to keep,
 /// `None` after a failure (the next look makes a new one).
 fn checkpoint_once(target: &DatabaseTarget, conn: Option<DbConn>) -> Option<DbConn> {
@@ -65,14 +68,23 @@ pub async fn run_checkpointer(target: DatabaseTarget, mut shutdown: watch::Recei
         return;
     }
     let mut conn = None;
+    let mut failures = 0;
     loop {
         let target = target.clone();
         conn = actix_web::rt::task::spawn_blocking(move || checkpoint_once(&target, conn))
             .await
             .ok()
             .flatten();
+        // While checkpoints fail (a full disk, the file's permissions), the next tries come
+        // later and later, so that the log gets a warning every 12.8 s at most, not ten a
+        // second; the connections' own checkpoints (the backstop) still bound the log.
+        failures = if conn.is_some() {
+            0
+        } else {
+            (failures + 1).min(MAX_BACKOFF)
+        };
         tokio::select! {
-            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+            _ = tokio::time::sleep(CHECKPOINT_EVERY * (1 << failures)) => {}
             _ = shutdown.changed() => return,
         }
     }
