@@ -3,10 +3,10 @@
 //! * [`DbConn`] is a diesel `MultiConnection`: queries written once run on both backends. Where
 //!   a query must differ, a repo function matches on the variant (see [`per_backend!`]), and
 //!   nowhere else.
-//! * [`Db`] owns the r2d2 pool and runs closures on its own threads (`threads`): [`Db::run`] for reads
-//!   and single statements, [`Db::tx`] for a transaction, [`Db::snapshot`] for reads that must
-//!   see one instant. On SQLite a transaction starts with
-//!   `BEGIN IMMEDIATE`, so a read that turns into a write cannot fail with SQLITE_BUSY halfway.
+//! * [`Db`] owns the r2d2 pool and runs closures on threads of its own (`threads.rs`): [`Db::run`]
+//!   for reads and single statements, [`Db::tx`] for a transaction, [`Db::snapshot`] for reads
+//!   that must see one instant. On SQLite a transaction starts with `BEGIN IMMEDIATE`, so a
+//!   read that turns into a write cannot fail with SQLITE_BUSY halfway.
 //! * Migrations are embedded from `migrations/sqlite` and `migrations/postgres` (same names).
 
 pub mod cached;
@@ -243,8 +243,7 @@ pub struct Db {
     turns: Arc<tokio::sync::Semaphore>,
     /// SQLite: the transactions waiting for the write lock, committed together.
     writes: Option<Arc<group_commit::GroupCommit>>,
-    /// Where closures run: one thread per connection.
-    threads: threads::Threads,
+    threads: threads::Threads, // where closures run: one thread per connection
 }
 
 /// How often a request waiting for a connection looks at the database's health again.
@@ -344,16 +343,14 @@ impl Db {
     {
         let turn = self.turn().await?;
         let (pool, health, timeout) = (self.pool.clone(), self.health.clone(), self.timeout);
-        self.threads
-            .run(move || {
-                let mut conn = checkout(&pool, &health, timeout)?;
-                let result = f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e));
-                drop(conn);
-                drop(turn);
-                result
-            })
-            .await
-            .map_err(|_| ApiError::internal(anyhow::anyhow!("a database task panicked")))?
+        let work = move || {
+            let mut conn = checkout(&pool, &health, timeout)?;
+            let result = f(&mut conn).inspect_err(|e| mark_if_dead(&mut conn, e));
+            drop((conn, turn));
+            result
+        };
+        let panicked = |_| ApiError::internal(anyhow::anyhow!("a database task panicked"));
+        self.threads.run(work).await.map_err(panicked)?
     }
 
     /// This request's turn at the pool, in arrival order: at once `503` while the database is

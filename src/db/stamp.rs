@@ -55,10 +55,8 @@ impl FromSql<Timestamp, <DbConn as diesel::Connection>::Backend> for Stamp {
 /// text (which diesel's formats then try).
 fn parse(text: &str) -> Option<NaiveDateTime> {
     let b = text.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b' ' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' {
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if b.len() < 19 || separators.iter().any(|&(at, c)| b[at] != c) {
         return None;
     }
     let number = |from: usize, to: usize| -> Option<u32> {
