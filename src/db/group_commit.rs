@@ -14,8 +14,9 @@
 //! works of a batch run one after the other, each seeing the ones before it, as they would if
 //! each had committed on its own in that order.
 //!
-//! Every queued work has its own caller's blocking task coming for the lock, so no work waits
-//! for a writer that will not come; a caller that finds its work already done returns at once.
+//! Every queued work has its own caller's job on a database thread coming for the lock (the
+//! caller holds a turn at the pool, and there is a thread per turn), so no work waits for a
+//! writer that will not come; a caller that finds its work already done returns at once.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -47,8 +48,8 @@ where
 {
     let turn = db.turn().await?;
     let (answer, result) = tokio::sync::oneshot::channel();
-    // No await from here to the blocking task's start: every queued work has a writer
-    // coming for the lock.
+    // No await from here to the job's sending: every queued work has a writer coming for the
+    // lock.
     let id = writes.push(f, answer);
     let (pool, health, timeout) = (db.pool.clone(), db.health.clone(), db.timeout);
     db.threads.spawn(move || {

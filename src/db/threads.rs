@@ -4,8 +4,8 @@
 //! at most as many closures run as there are threads. They used to run on the async
 //! runtime's blocking pool, which starts a new thread whenever none is idle at the instant a
 //! closure is sent: a thread that has just dropped its turn is not idle yet, so under load
-//! the pool kept starting threads (about 60 on 2 cores, each with the allocator's memory of
-//! its own) and letting them expire. A closure that panics is caught here: its caller gets an
+//! the pool kept starting threads (about 60 on 2 cores, queueing for the allocator's two
+//! arenas) and letting them expire. A closure that panics is caught here: its caller gets an
 //! error, the thread goes on.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
