@@ -98,6 +98,16 @@ fn current_digest_day() -> chrono::NaiveDate {
     }
 }
 
+/// A moment a few minutes ago, but never before the current digest window opened (a run
+/// just after 06:00 UTC would otherwise publish into yesterday's digest).
+fn just_published() -> chrono::DateTime<chrono::Utc> {
+    let opened = (current_digest_day() - chrono::Duration::days(1))
+        .and_hms_opt(6, 0, 0)
+        .unwrap()
+        .and_utc();
+    (chrono::Utc::now() - chrono::Duration::minutes(5)).max(opened)
+}
+
 /// Nothing of a template left in a rendering.
 fn assert_filled(text: &str) {
     for mark in ["{{", "}}", "{%", "%}", "{ $", "{$", "tribune-subscriber-"] {
@@ -127,7 +137,7 @@ fn picture_server(png: Vec<u8>) -> String {
 
 async fn the_news(app: &TestApp, picture: &str) -> i64 {
     let editor = app.editor("editor").await;
-    let at = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let at = just_published().to_rfc3339();
     let first = app
         .create_article(
             &editor.access,
