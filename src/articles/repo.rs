@@ -183,12 +183,12 @@ pub fn thread_state_of(
     conn: &mut DbConn,
     slug: &str,
 ) -> QueryResult<Option<crate::discussions::ThreadState>> {
-    articles::table
+    crate::per_backend!(conn, |c| articles::table
         .inner_join(discussions::table)
         .filter(articles::slug.eq(slug))
         .select(crate::discussions::THREAD_STATE)
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// The discussion of the article with this slug.

@@ -63,23 +63,25 @@ pub fn root_ids(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    let query = comments::table
-        .filter(comments::discussion_id.eq(discussion_id))
-        .filter(comments::parent_id.is_null())
-        .select(comments::id)
-        .limit(limit)
-        .into_boxed();
-    let mut query = shown!(query, held);
-    query = match (newest_first, after) {
-        (false, Some(path)) => query.filter(comments::path.gt(path.to_string())),
-        (true, Some(path)) => query.filter(comments::path.lt(path.to_string())),
-        (_, None) => query,
-    };
-    if newest_first {
-        query.order(comments::path.desc()).load(conn)
-    } else {
-        query.order(comments::path.asc()).load(conn)
-    }
+    per_backend!(conn, |c| {
+        let query = comments::table
+            .filter(comments::discussion_id.eq(discussion_id))
+            .filter(comments::parent_id.is_null())
+            .select(comments::id)
+            .limit(limit)
+            .into_boxed();
+        let mut query = shown!(query, held);
+        query = match (newest_first, after) {
+            (false, Some(path)) => query.filter(comments::path.gt(path.to_string())),
+            (true, Some(path)) => query.filter(comments::path.lt(path.to_string())),
+            (_, None) => query,
+        };
+        if newest_first {
+            query.order(comments::path.desc()).load(c)
+        } else {
+            query.order(comments::path.asc()).load(c)
+        }
+    })
 }
 
 /// The comments of a discussion whose paths lie in `[from, to)`, of those shown (`held`), with
@@ -93,23 +95,25 @@ pub fn threads(
     (descending, held): (bool, Held),
     limit: i64,
 ) -> QueryResult<Vec<CommentRow>> {
-    let query = comments::table
-        .left_join(users::table)
-        .filter(comments::discussion_id.eq(discussion_id))
-        .filter(comments::path.ge(from))
-        .filter(comments::path.lt(to))
-        .select((
-            Comment::as_select(),
-            (users::id, users::username, users::display_name).nullable(),
-        ))
-        .limit(limit)
-        .into_boxed();
-    let query = shown!(query, held);
-    if descending {
-        query.order(comments::path.desc()).load(conn)
-    } else {
-        query.order(comments::path.asc()).load(conn)
-    }
+    per_backend!(conn, |c| {
+        let query = comments::table
+            .left_join(users::table)
+            .filter(comments::discussion_id.eq(discussion_id))
+            .filter(comments::path.ge(from))
+            .filter(comments::path.lt(to))
+            .select((
+                Comment::as_select(),
+                (users::id, users::username, users::display_name).nullable(),
+            ))
+            .limit(limit)
+            .into_boxed();
+        let query = shown!(query, held);
+        if descending {
+            query.order(comments::path.desc()).load(c)
+        } else {
+            query.order(comments::path.asc()).load(c)
+        }
+    })
 }
 
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<CommentRow> {

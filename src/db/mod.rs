@@ -44,8 +44,8 @@ pub enum DbConn {
 }
 
 /// Runs the same expression against whichever backend `conn` is, with `$c` bound to the
-/// concrete connection. For the few queries the multi-backend cannot express (upserts,
-/// `FOR UPDATE SKIP LOCKED`, ...): the body is compiled once per backend.
+/// concrete connection: queries the multi-backend cannot express (upserts, `SKIP LOCKED`), and
+/// hot reads (it writes a query's SQL again at every pass). The body is compiled per backend.
 #[macro_export]
 macro_rules! per_backend {
     ($conn:expr, |$c:ident| $body:expr) => {

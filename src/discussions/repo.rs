@@ -61,11 +61,11 @@ pub const THREAD_STATE: ThreadStateColumns = (
 
 /// The discussion's [`ThreadState`]: one primary-key read.
 pub fn thread_state(conn: &mut DbConn, id: i64) -> QueryResult<Option<ThreadState>> {
-    discussions::table
+    per_backend!(conn, |c| discussions::table
         .find(id)
         .select(THREAD_STATE)
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// An author, as the rows name them.
@@ -166,8 +166,11 @@ pub fn feed(
 /// The first page, the most read: the same as [`feed_segment`] gives, as a query of one fixed
 /// shape, so that diesel keeps it prepared (a boxed query is parsed and planned again at
 /// every call: on PostgreSQL the planning took longer than the execution).
+///
+/// Run on the backend's own connection: through the multi-backend connection diesel writes the
+/// whole SQL text again at each of its passes over the query (a tenth of a feed request's CPU).
 fn first_page(conn: &mut DbConn, limit: i64, now: NaiveDateTime) -> QueryResult<Vec<FeedEntry>> {
-    discussions::table
+    per_backend!(conn, |c| discussions::table
         .left_join(users::table)
         .filter(discussions::visible_from.le(now))
         .order((
@@ -180,7 +183,7 @@ fn first_page(conn: &mut DbConn, limit: i64, now: NaiveDateTime) -> QueryResult<
             FeedRow::as_select(),
             (users::id, users::username, users::display_name).nullable(),
         ))
-        .load(conn)
+        .load(c))
 }
 
 /// The discussions last active, scheduled ones too, with their authors (moderators' list).
@@ -208,36 +211,38 @@ fn feed_segment(
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<FeedEntry>> {
-    let mut query = discussions::table
-        .left_join(users::table)
-        .filter(discussions::visible_from.le(now))
-        .into_boxed();
-    if let Some(pinned) = pinned {
-        query = query.filter(discussions::pinned.eq(pinned));
-    }
-    if let Some((at, id)) = after {
-        // `at <= x` is the index range; the OR only decides ties on the timestamp.
-        query = query.filter(discussions::last_activity_at.le(at)).filter(
-            discussions::last_activity_at
-                .lt(at)
-                .or(discussions::id.lt(id)),
-        );
-    }
-    if let Some(since) = since {
-        query = query.filter(discussions::last_activity_at.gt(since));
-    }
-    query
-        .order((
-            discussions::pinned.desc(),
-            discussions::last_activity_at.desc(),
-            discussions::id.desc(),
-        ))
-        .limit(limit)
-        .select((
-            FeedRow::as_select(),
-            (users::id, users::username, users::display_name).nullable(),
-        ))
-        .load(conn)
+    per_backend!(conn, |c| {
+        let mut query = discussions::table
+            .left_join(users::table)
+            .filter(discussions::visible_from.le(now))
+            .into_boxed();
+        if let Some(pinned) = pinned {
+            query = query.filter(discussions::pinned.eq(pinned));
+        }
+        if let Some((at, id)) = after {
+            // `at <= x` is the index range; the OR only decides ties on the timestamp.
+            query = query.filter(discussions::last_activity_at.le(at)).filter(
+                discussions::last_activity_at
+                    .lt(at)
+                    .or(discussions::id.lt(id)),
+            );
+        }
+        if let Some(since) = since {
+            query = query.filter(discussions::last_activity_at.gt(since));
+        }
+        query
+            .order((
+                discussions::pinned.desc(),
+                discussions::last_activity_at.desc(),
+                discussions::id.desc(),
+            ))
+            .limit(limit)
+            .select((
+                FeedRow::as_select(),
+                (users::id, users::username, users::display_name).nullable(),
+            ))
+            .load(c)
+    })
 }
 
 pub fn by_id(conn: &mut DbConn, id: i64) -> QueryResult<DiscussionRow> {
