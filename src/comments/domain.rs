@@ -49,18 +49,22 @@ pub enum Held {
     All,
 }
 
-impl TryFrom<String> for CommentStatus {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        match text.as_str() {
-            "visible" => Ok(CommentStatus::Visible),
-            "hidden" => Ok(CommentStatus::Hidden),
-            "deleted" => Ok(CommentStatus::Deleted),
-            "pending" => Ok(CommentStatus::Pending),
-            "rejected" => Ok(CommentStatus::Rejected),
-            other => Err(format!("`{other}` is not a comment status")),
+impl crate::db::FromName for CommentStatus {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "visible" => Some(CommentStatus::Visible),
+            "hidden" => Some(CommentStatus::Hidden),
+            "deleted" => Some(CommentStatus::Deleted),
+            "pending" => Some(CommentStatus::Pending),
+            "rejected" => Some(CommentStatus::Rejected),
+            _ => None,
         }
+    }
+}
+
+impl From<crate::db::Named<CommentStatus>> for CommentStatus {
+    fn from(named: crate::db::Named<CommentStatus>) -> Self {
+        named.0
     }
 }
 const LARGEST_ID: i64 = 999_999_999_999;

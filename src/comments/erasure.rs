@@ -26,9 +26,7 @@ pub fn erase_author(
         repo::drop_votes_in(conn, user_id, discussion_id)?;
         let mut groups: Vec<(CommentStatus, Vec<i64>)> = Vec::new();
         let (mut unpublished, mut unheld) = (0, 0);
-        for (id, status) in repo::authored_in(conn, user_id, discussion_id)? {
-            let from = CommentStatus::try_from(status)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+        for (id, from) in repo::authored_in(conn, user_id, discussion_id)? {
             let to = after_erasure(from, keep_text);
             unpublished += i64::from(from == CommentStatus::Visible && to != from);
             unheld += i64::from(from == CommentStatus::Pending);

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::domain::{CommentStatus, Held, SEGMENT};
 use crate::db::schema::{comment_reports, comment_votes, comments, users};
-use crate::db::{DbConn, Stamp, cached};
+use crate::db::{DbConn, Named, Stamp, cached};
 use crate::discussions::AuthorRow;
 use crate::ids::{CommentId, UserId};
 use crate::per_backend;
@@ -24,7 +24,7 @@ pub struct Comment {
     pub author_id: Option<i64>,
     pub body: Option<String>,
     pub body_html: Option<String>,
-    #[diesel(deserialize_as = String)]
+    #[diesel(deserialize_as = Named<CommentStatus>)]
     pub status: CommentStatus,
     pub score: i64,
     #[diesel(deserialize_as = Stamp)]
@@ -411,13 +411,17 @@ pub fn authored_in(
     conn: &mut DbConn,
     user_id: i64,
     discussion_id: i64,
-) -> QueryResult<Vec<(i64, String)>> {
-    comments::table
+) -> QueryResult<Vec<(i64, CommentStatus)>> {
+    let rows: Vec<(i64, Named<CommentStatus>)> = comments::table
         .filter(comments::author_id.eq(user_id))
         .filter(comments::discussion_id.eq(discussion_id))
         .order(comments::id)
         .select((comments::id, comments::status))
-        .load(conn)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, status)| (id, status.0))
+        .collect())
 }
 
 /// Takes the author off comments `ids` and gives them `status`; with `erase`, their text goes

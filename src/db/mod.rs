@@ -11,17 +11,17 @@
 
 pub mod cached;
 pub mod checkpoint;
+mod columns;
 mod group_commit;
 pub mod health;
 pub mod repo;
 pub mod schema;
-mod stamp;
 mod threads;
 
 pub use cached::cached;
 pub use checkpoint::Checkpoints;
+pub use columns::{FromName, Named, Stamp};
 pub use repo::setting_or_insert;
-pub use stamp::Stamp;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;

@@ -18,15 +18,19 @@ impl Kind {
     }
 }
 
-impl TryFrom<String> for Kind {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Kind, String> {
-        match text.as_str() {
-            "article" => Ok(Kind::Article),
-            "topic" => Ok(Kind::Topic),
-            other => Err(format!("`{other}` is not a kind of discussion")),
+impl crate::db::FromName for Kind {
+    fn from_name(name: &str) -> Option<Kind> {
+        match name {
+            "article" => Some(Kind::Article),
+            "topic" => Some(Kind::Topic),
+            _ => None,
         }
+    }
+}
+
+impl From<crate::db::Named<Kind>> for Kind {
+    fn from(named: crate::db::Named<Kind>) -> Kind {
+        named.0
     }
 }
 

@@ -6,14 +6,14 @@ use diesel::prelude::*;
 
 use super::domain::Kind;
 use crate::db::schema::{discussions, users};
-use crate::db::{DbConn, Stamp, cached};
+use crate::db::{DbConn, Named, Stamp, cached};
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = discussions)]
 pub struct Discussion {
     pub id: i64,
-    #[diesel(deserialize_as = String)]
+    #[diesel(deserialize_as = Named<Kind>)]
     pub kind: Kind,
     pub title: String,
     pub body: Option<String>,
@@ -85,7 +85,7 @@ pub type DiscussionRow = (Discussion, Option<AuthorRow>);
 #[diesel(table_name = discussions)]
 pub struct FeedRow {
     pub id: i64,
-    #[diesel(deserialize_as = String)]
+    #[diesel(deserialize_as = Named<Kind>)]
     pub kind: Kind,
     pub title: String,
     pub article_slug: Option<String>,

@@ -182,6 +182,7 @@ pub async fn seed(
         let (comments, largest_thread) =
             comments::seed(&mut conn, &mut rng, before, &user_ids, comments, start)?;
         let subscribers = seed_subscribers(&mut conn, &run, subscribers)?;
+        repo::settle(&mut conn)?;
         Ok(Seeded {
             users,
             discussions,

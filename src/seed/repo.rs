@@ -301,3 +301,13 @@ pub fn accounts_not_in(conn: &mut DbConn, domain: &str) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// After the bulk load, what PostgreSQL's autovacuum would do a minute later, while the first
+/// readers are served: the planner's statistics, and the visibility map and hint bits (without
+/// them every first read of a row writes to its page). SQLite has neither to settle.
+pub fn settle(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        diesel::sql_query("VACUUM (ANALYZE)").execute(c)?;
+    }
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! Timestamps read fast from SQLite.
+//! Hot columns read without detours: timestamps ([`Stamp`]) and enums stored as their names
+//! ([`Named`]).
 //!
 //! SQLite keeps timestamps as text (`2026-12-06 03:09:36.051368`, as diesel writes them), and
 //! diesel reads one by trying chrono format strings in turn: parsing the format string itself
@@ -7,11 +8,15 @@
 //! timestamp arrives as a binary integer and diesel's own decoding is used.
 //!
 //! Use it on hot rows: `#[diesel(deserialize_as = Stamp)] created_at: NaiveDateTime`.
+//!
+//! An enum stored as its name (a discussion's kind, a comment's status) read through `String`
+//! costs an allocation a row; [`Named`] reads the name where it lies:
+//! `#[diesel(deserialize_as = Named<Kind>)] kind: Kind`, with [`FromName`] implemented.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::Pg;
-use diesel::sql_types::Timestamp;
+use diesel::sql_types::{Text, Timestamp};
 use diesel::sqlite::{Sqlite, SqliteType};
 
 use super::DbConn;
@@ -48,6 +53,43 @@ impl FromSql<Timestamp, <DbConn as diesel::Connection>::Backend> for Stamp {
         value: <<DbConn as diesel::Connection>::Backend as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
         value.from_sql::<Self, Timestamp>()
+    }
+}
+
+/// An enum stored as its name.
+pub trait FromName: Sized {
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+/// A `T` read from its stored name without allocating (see the module's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
+pub struct Named<T>(pub T);
+
+impl<T: FromName> Named<T> {
+    fn read(name: &str) -> deserialize::Result<Self> {
+        T::from_name(name)
+            .map(Named)
+            .ok_or_else(|| format!("`{name}` is not a name this column holds").into())
+    }
+}
+
+impl<T: FromName> FromSql<Text, Sqlite> for Named<T> {
+    fn from_sql(mut value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Self::read(value.read_text())
+    }
+}
+
+impl<T: FromName> FromSql<Text, Pg> for Named<T> {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        Self::read(std::str::from_utf8(value.as_bytes())?)
+    }
+}
+
+impl<T: FromName> FromSql<Text, <DbConn as diesel::Connection>::Backend> for Named<T> {
+    fn from_sql(
+        value: <<DbConn as diesel::Connection>::Backend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        value.from_sql::<Self, Text>()
     }
 }
 
@@ -119,5 +161,16 @@ mod tests {
         ] {
             assert_eq!(parse(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn a_name_reads_as_its_value_and_an_unknown_one_is_an_error() {
+        use crate::comments::CommentStatus;
+        assert_eq!(
+            Named::<CommentStatus>::read("pending").unwrap().0,
+            CommentStatus::Pending
+        );
+        let error = Named::<CommentStatus>::read("gone").unwrap_err();
+        assert!(error.to_string().contains("`gone`"), "{error}");
     }
 }
