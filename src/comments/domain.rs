@@ -67,6 +67,7 @@ impl From<crate::db::Named<CommentStatus>> for CommentStatus {
         named.0
     }
 }
+
 const LARGEST_ID: i64 = 999_999_999_999;
 
 /// The deepest a comment may sit: roots are at depth 0, so threads show at most 8 levels. A

@@ -163,6 +163,24 @@ pub fn feed(
     Ok(rows)
 }
 
+/// `$query` in feed order, `$limit` rows of it, each a feed row and its author: the tail of
+/// both shapes of the feed's query.
+macro_rules! feed_rows {
+    ($limit:expr, $query:expr) => {
+        $query
+            .order((
+                discussions::pinned.desc(),
+                discussions::last_activity_at.desc(),
+                discussions::id.desc(),
+            ))
+            .limit($limit)
+            .select((
+                FeedRow::as_select(),
+                (users::id, users::username, users::display_name).nullable(),
+            ))
+    };
+}
+
 /// The first page, the most read: the same as [`feed_segment`] gives, as a query of one fixed
 /// shape, so that diesel keeps it prepared (a boxed query is parsed and planned again at
 /// every call: on PostgreSQL the planning took longer than the execution).
@@ -170,20 +188,13 @@ pub fn feed(
 /// Run on the backend's own connection: through the multi-backend connection diesel writes the
 /// whole SQL text again at each of its passes over the query (a tenth of a feed request's CPU).
 fn first_page(conn: &mut DbConn, limit: i64, now: NaiveDateTime) -> QueryResult<Vec<FeedEntry>> {
-    per_backend!(conn, |c| discussions::table
-        .left_join(users::table)
-        .filter(discussions::visible_from.le(now))
-        .order((
-            discussions::pinned.desc(),
-            discussions::last_activity_at.desc(),
-            discussions::id.desc(),
-        ))
-        .limit(limit)
-        .select((
-            FeedRow::as_select(),
-            (users::id, users::username, users::display_name).nullable(),
-        ))
-        .load(c))
+    per_backend!(conn, |c| feed_rows!(
+        limit,
+        discussions::table
+            .left_join(users::table)
+            .filter(discussions::visible_from.le(now))
+    )
+    .load(c))
 }
 
 /// The discussions last active, scheduled ones too, with their authors (moderators' list).
@@ -230,18 +241,7 @@ fn feed_segment(
         if let Some(since) = since {
             query = query.filter(discussions::last_activity_at.gt(since));
         }
-        query
-            .order((
-                discussions::pinned.desc(),
-                discussions::last_activity_at.desc(),
-                discussions::id.desc(),
-            ))
-            .limit(limit)
-            .select((
-                FeedRow::as_select(),
-                (users::id, users::username, users::display_name).nullable(),
-            ))
-            .load(c)
+        feed_rows!(limit, query).load(c)
     })
 }
 
