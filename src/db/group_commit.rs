@@ -17,6 +17,11 @@
 //! Every queued work has its own caller's job on a database thread coming for the lock (the
 //! caller holds a turn at the pool, and there is a thread per turn), so no work waits for a
 //! writer that will not come; a caller that finds its work already done returns at once.
+//!
+//! Unlike [`super::Db::run`], a batch does not ping its connection after a `503`-kind error
+//! to drop it if dead: a SQLite connection does not die the way a socket does. A connection
+//! left in a transaction is dropped at check-in (`is_broken`), and a database file that
+//! vanished is the health probe's to find (`db/health.rs`), for every connection at once.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
