@@ -178,7 +178,8 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<usize> {
 }
 
 /// The [`discussions::ThreadState`] of the article's discussion, found by the article's slug in
-/// one read (a page of an article's comments asks this first).
+/// one read (a page of an article's comments asks this first; on the backend's own connection,
+/// see `per_backend!`).
 pub fn thread_state_of(
     conn: &mut DbConn,
     slug: &str,

@@ -55,7 +55,7 @@ macro_rules! shown {
 
 /// Ids of the roots of a page: after the root whose path is `after` (in the page's order),
 /// `limit` of them, of those shown (`held`). One range read of the partial index
-/// `comments_roots`.
+/// `comments_roots`. A hot read: on the backend's own connection (see `per_backend!`).
 pub fn root_ids(
     conn: &mut DbConn,
     discussion_id: i64,
@@ -87,7 +87,7 @@ pub fn root_ids(
 /// The comments of a discussion whose paths lie in `[from, to)`, of those shown (`held`), with
 /// their authors: whole threads, in one range read of `comments_thread`. `descending` reads
 /// from the end of the range (so that a cut at `limit` keeps the threads at the range's end
-/// whole).
+/// whole). A hot read: on the backend's own connection (see `per_backend!`).
 pub fn threads(
     conn: &mut DbConn,
     discussion_id: i64,

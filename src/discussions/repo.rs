@@ -59,7 +59,8 @@ pub const THREAD_STATE: ThreadStateColumns = (
     discussions::pending,
 );
 
-/// The discussion's [`ThreadState`]: one primary-key read.
+/// The discussion's [`ThreadState`]: one primary-key read, before every thread page (on the
+/// backend's own connection, see `per_backend!`).
 pub fn thread_state(conn: &mut DbConn, id: i64) -> QueryResult<Option<ThreadState>> {
     per_backend!(conn, |c| discussions::table
         .find(id)
