@@ -251,7 +251,6 @@ fn seed_discussions(
     while made < u64::from(discussions) {
         let batch = (u64::from(discussions) - made).min(PER_TRANSACTION as u64);
         transaction(conn, |conn| {
-            let floor = repo::max_discussion_id(conn)?;
             let mut rows = Vec::with_capacity(batch as usize);
             let mut articles = Vec::new();
             for n in 0..batch {
@@ -259,10 +258,15 @@ fn seed_discussions(
                 rows.push(row);
                 articles.extend(article);
             }
+            let mut ids = HashMap::with_capacity(articles.len());
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                repo::insert_discussions(conn, chunk)?;
+                ids.extend(
+                    repo::insert_discussions(conn, chunk)?
+                        .into_iter()
+                        .map(|(id, slug)| (slug, id)),
+                );
             }
-            insert_articles(conn, rng, floor, &articles)?;
+            insert_articles(conn, rng, &ids, &articles)?;
             Ok::<_, ApiError>(())
         })?;
         made += batch;
@@ -350,15 +354,10 @@ fn seed_subscribers(conn: &mut DbConn, run: &Run, subscribers: u64) -> Result<u6
 fn insert_articles(
     conn: &mut crate::db::DbConn,
     rng: &mut StdRng,
-    floor: i64,
+    ids: &HashMap<String, i64>,
     articles: &[(String, String, NaiveDateTime)],
 ) -> Result<(), ApiError> {
     for chunk in articles.chunks(ROWS_PER_STATEMENT) {
-        let slugs: Vec<String> = chunk.iter().map(|(s, _, _)| s.clone()).collect();
-        let ids: HashMap<String, i64> = repo::discussion_ids(conn, floor, &slugs)?
-            .into_iter()
-            .map(|(id, slug)| (slug, id))
-            .collect();
         let rows: Vec<ArticleRow> = chunk
             .iter()
             .filter_map(|(slug, title, at)| {
@@ -372,9 +371,8 @@ fn insert_articles(
                 })
             })
             .collect();
-        repo::insert_articles(conn, &rows)?;
         let mut tags = Vec::new();
-        for (id, _) in repo::article_ids(conn, &slugs)? {
+        for id in repo::insert_articles(conn, &rows)? {
             let first = rng.random_range(0..TAGS.len());
             tags.push((id, TAGS[first].to_string()));
             let second = (first + 1 + rng.random_range(0..TAGS.len() - 1)) % TAGS.len();

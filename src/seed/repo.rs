@@ -59,7 +59,11 @@ pub struct DiscussionRow {
     pub last_activity_at: NaiveDateTime,
 }
 
-pub fn insert_discussions(conn: &mut DbConn, rows: &[DiscussionRow]) -> QueryResult<usize> {
+/// Inserts the rows; returns the articles' discussions among them, `(id, slug)`.
+pub fn insert_discussions(
+    conn: &mut DbConn,
+    rows: &[DiscussionRow],
+) -> QueryResult<Vec<(i64, String)>> {
     let values: Vec<_> = rows
         .iter()
         .map(|d| {
@@ -77,9 +81,15 @@ pub fn insert_discussions(conn: &mut DbConn, rows: &[DiscussionRow]) -> QueryRes
             )
         })
         .collect();
-    per_backend!(conn, |c| diesel::insert_into(discussions::table)
-        .values(&values)
-        .execute(c))
+    let made: Vec<(i64, Option<String>)> =
+        per_backend!(conn, |c| diesel::insert_into(discussions::table)
+            .values(&values)
+            .returning((discussions::id, discussions::article_slug))
+            .get_results(c))?;
+    Ok(made
+        .into_iter()
+        .filter_map(|(id, slug)| Some((id, slug?)))
+        .collect())
 }
 
 /// The largest discussion id so far (0 when there is none).
@@ -88,20 +98,6 @@ pub fn max_discussion_id(conn: &mut DbConn) -> QueryResult<i64> {
         .select(diesel::dsl::max(discussions::id))
         .first::<Option<i64>>(conn)
         .map(|id| id.unwrap_or(0))
-}
-
-/// `(discussion id, slug)` of the articles' discussions with these slugs, among those with an
-/// id above `after` (a primary-key range: `article_slug` has no index of its own).
-pub fn discussion_ids(
-    conn: &mut DbConn,
-    after: i64,
-    slugs: &[String],
-) -> QueryResult<Vec<(i64, String)>> {
-    discussions::table
-        .filter(discussions::id.gt(after))
-        .filter(discussions::article_slug.eq_any(slugs))
-        .select((discussions::id, discussions::article_slug.assume_not_null()))
-        .load(conn)
 }
 
 pub struct ArticleRow {
@@ -113,7 +109,8 @@ pub struct ArticleRow {
     pub published_at: NaiveDateTime,
 }
 
-pub fn insert_articles(conn: &mut DbConn, rows: &[ArticleRow]) -> QueryResult<usize> {
+/// Inserts the rows; returns the new articles' ids.
+pub fn insert_articles(conn: &mut DbConn, rows: &[ArticleRow]) -> QueryResult<Vec<i64>> {
     let values: Vec<_> = rows
         .iter()
         .map(|a| {
@@ -132,15 +129,8 @@ pub fn insert_articles(conn: &mut DbConn, rows: &[ArticleRow]) -> QueryResult<us
         .collect();
     per_backend!(conn, |c| diesel::insert_into(articles::table)
         .values(&values)
-        .execute(c))
-}
-
-/// `(article id, slug)` for these slugs.
-pub fn article_ids(conn: &mut DbConn, slugs: &[String]) -> QueryResult<Vec<(i64, String)>> {
-    articles::table
-        .filter(articles::slug.eq_any(slugs))
-        .select((articles::id, articles::slug))
-        .load(conn)
+        .returning(articles::id)
+        .get_results(c))
 }
 
 pub fn insert_tags(conn: &mut DbConn, rows: &[(i64, String)]) -> QueryResult<usize> {
