@@ -40,8 +40,8 @@ use crate::telemetry::{Metrics, RequestSpan, observe};
 ///
 /// The router tries the routes in this order, each path with a `{segment}` through a regular
 /// expression (the `regex` crate's, by actix-web's `unicode` feature: regex-lite's was 6 % of
-/// a thread page's time): the most read (the feed, threads) come first. No two features' paths overlap,
-/// so the order changes only how fast a request finds its route.
+/// a thread page's time): the most read (the feed, threads) come first. No two features'
+/// paths overlap, so the order changes only how fast a request finds its route.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(crate::ops::routes)
         .configure(crate::discussions::routes)

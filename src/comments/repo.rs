@@ -420,7 +420,7 @@ pub fn authored_in(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, status)| (id, status.0))
+        .map(|(id, status)| (id, status.into()))
         .collect())
 }
 
